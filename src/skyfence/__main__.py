@@ -1,0 +1,3 @@
+from skyfence.cli import main
+
+raise SystemExit(main())

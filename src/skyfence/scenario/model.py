@@ -1,0 +1,329 @@
+"""Scenario and site file: typed, validated, every field documented with units.
+
+The same YAML file is the site configuration for ``track`` and ``run`` (they
+ignore ``targets``). Every field below is documented in ``docs/scenarios.md``;
+keep the two in step. Units are in the names: ``_m`` metres, ``_s`` seconds,
+``_deg`` degrees, ``_mps`` metres per second, ``_dbsm`` dB relative to 1 m².
+
+Frame: ENU metres (x east, y north, z up) around ``site.origin``; sensor and
+target ``z`` is height above the (flat) ground at the origin.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+KINDS = ("drone", "bird", "aircraft")
+"""The one class vocabulary of truth ``kind``, EO/IR ``label`` and track ``class``."""
+
+Vec3 = Annotated[list[float], Field(min_length=3, max_length=3)]
+Vec2 = Annotated[list[float], Field(min_length=2, max_length=2)]
+PosFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class Strict(BaseModel):
+    """Base: unknown fields are errors (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------- site
+class Origin(Strict):
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    alt_m: float = 0.0
+
+
+class Circle(Strict):
+    center_enu_m: Annotated[list[float], Field(min_length=2, max_length=3)]
+    radius_m: PosFloat
+
+
+class Zone(Strict):
+    name: str
+    level: Literal["warning", "critical"]
+    circle: Circle | None = None
+    polygon: Annotated[list[Vec2], Field(min_length=3)] | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Zone:
+        if (self.circle is None) == (self.polygon is None):
+            raise ValueError("a zone needs exactly one of 'circle' or 'polygon'")
+        return self
+
+
+class Site(Strict):
+    origin: Origin
+    zones: list[Zone] = []
+
+
+# ------------------------------------------------------------------ sensors
+class RadarSigma(Strict):
+    range_m: PosFloat = 10.0
+    azimuth_deg: PosFloat = 0.5
+    elevation_deg: PosFloat = 1.0
+    range_rate_mps: PosFloat = 0.5
+
+
+class BearingSigma(Strict):
+    azimuth_deg: PosFloat = 2.0
+    # null: the sensor measures azimuth only and reports elevation_deg: null
+    elevation_deg: PosFloat | None = 3.0
+
+
+class PositionSigma(Strict):
+    position_m: PosFloat = 10.0
+    velocity_mps: PosFloat = 0.5
+
+
+class RadarReference(Strict):
+    """One point of the radar equation: Pd for a target of rcs_dbsm at range_m."""
+
+    rcs_dbsm: float = -20.0
+    range_m: PosFloat = 5000.0
+    pd: Annotated[float, Field(gt=0, lt=1)] = 0.9
+
+
+class Coverage(Strict):
+    """Angular field of view. ``fov_az_deg`` 360 means all round."""
+
+    boresight_az_deg: Annotated[float, Field(ge=0, lt=360)] = 0.0
+    fov_az_deg: Annotated[float, Field(gt=0, le=360)] = 360.0
+    min_elevation_deg: Annotated[float, Field(ge=-90, le=90)] = -5.0
+    max_elevation_deg: Annotated[float, Field(ge=-90, le=90)] = 85.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Coverage:
+        if self.min_elevation_deg >= self.max_elevation_deg:
+            raise ValueError("min_elevation_deg must be below max_elevation_deg")
+        return self
+
+
+class SensorBase(Strict):
+    id: Annotated[str, Field(min_length=1)]
+    position_enu_m: Vec3
+    period_s: PosFloat = 1.0
+    # time of the first report; later reports every period_s
+    offset_s: NonNegFloat = 0.0
+    max_range_m: PosFloat = 5000.0
+    min_range_m: NonNegFloat = 0.0
+    pd: Probability = 0.9
+    clutter_per_scan: NonNegFloat = 0.0
+    coverage: Coverage = Coverage()
+
+    @model_validator(mode="after")
+    def _ranges(self) -> SensorBase:
+        if self.min_range_m >= self.max_range_m:
+            raise ValueError("min_range_m must be below max_range_m")
+        return self
+
+
+class RadarSensor(SensorBase):
+    type: Literal["radar"]
+    max_range_m: PosFloat = 10000.0
+    min_range_m: NonNegFloat = 100.0
+    pd: Probability = 0.8
+    clutter_per_scan: NonNegFloat = 20.0
+    sigma: RadarSigma = RadarSigma()
+    reference: RadarReference = RadarReference()
+    pfa: Annotated[float, Field(gt=0, lt=0.1)] = 1e-6
+    # effective-earth-radius factor for the radar horizon (4/3: standard refraction)
+    k_factor: PosFloat = 4.0 / 3.0
+    # clutter: heights uniform in [0, clutter_max_alt_m]; RCS ~ N(mean, sd) in dBsm;
+    # a fraction moves (birds, vehicles: |rr| ~ N(0, moving sd)), the rest is static
+    clutter_max_alt_m: PosFloat = 300.0
+    clutter_rcs_dbsm_mean: float = -18.0
+    clutter_rcs_dbsm_sd: NonNegFloat = 6.0
+    clutter_moving_fraction: Probability = 0.3
+    clutter_moving_sd_mps: NonNegFloat = 8.0
+    clutter_static_sd_mps: NonNegFloat = 0.3
+
+
+class RfSensor(SensorBase):
+    type: Literal["rf"]
+    pd: Probability = 0.9
+    clutter_per_scan: NonNegFloat = 0.1
+    sigma: BearingSigma = BearingSigma(azimuth_deg=2.0, elevation_deg=None)
+
+
+class AcousticSensor(SensorBase):
+    type: Literal["acoustic"]
+    max_range_m: PosFloat = 500.0
+    # manned aircraft are far louder than small drones
+    aircraft_max_range_m: PosFloat = 5000.0
+    pd: Probability = 0.8
+    clutter_per_scan: NonNegFloat = 0.1
+    sigma: BearingSigma = BearingSigma(azimuth_deg=3.0, elevation_deg=5.0)
+    speed_of_sound_mps: PosFloat = 343.0
+
+
+DEFAULT_CONFUSION: dict[str, dict[str, float]] = {
+    "drone": {"drone": 0.85, "bird": 0.10, "aircraft": 0.05},
+    "bird": {"drone": 0.10, "bird": 0.87, "aircraft": 0.03},
+    "aircraft": {"drone": 0.03, "bird": 0.02, "aircraft": 0.95},
+    "clutter": {"drone": 0.30, "bird": 0.60, "aircraft": 0.10},
+}
+
+
+class EoirSensor(SensorBase):
+    type: Literal["eoir"]
+    max_range_m: PosFloat = 3000.0
+    pd: Probability = 0.9
+    clutter_per_scan: NonNegFloat = 0.05
+    sigma: BearingSigma = BearingSigma(azimuth_deg=0.1, elevation_deg=0.1)
+    # P(label | true kind); the 'clutter' row labels false detections
+    confusion: dict[str, dict[str, float]] = DEFAULT_CONFUSION
+    # confidence ~ Beta(a, b): one pair when the label is right, one when wrong
+    confidence_correct: Annotated[list[PosFloat], Field(min_length=2, max_length=2)] = [8.0, 2.0]
+    confidence_wrong: Annotated[list[PosFloat], Field(min_length=2, max_length=2)] = [3.0, 3.0]
+
+    @field_validator("confusion")
+    @classmethod
+    def _confusion_rows(cls, rows: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        merged = dict(DEFAULT_CONFUSION)
+        for true_kind, row in rows.items():
+            if true_kind not in (*KINDS, "clutter"):
+                raise ValueError(f"row {true_kind!r} is not one of {', '.join((*KINDS, 'clutter'))}")
+            bad = sorted(set(row) - set(KINDS))
+            if bad:
+                raise ValueError(f"row {true_kind!r} has labels {bad} outside {list(KINDS)}")
+            if any(p < 0 for p in row.values()):
+                raise ValueError(f"row {true_kind!r} has a negative probability")
+            total = sum(row.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"row {true_kind!r} sums to {total:g}, not 1")
+            merged[true_kind] = {k: float(row.get(k, 0.0)) for k in KINDS}
+        return merged
+
+
+class AdsbSensor(SensorBase):
+    type: Literal["adsb"]
+    max_range_m: PosFloat = 250000.0
+    pd: Probability = 0.95
+    sigma: PositionSigma = PositionSigma(position_m=10.0, velocity_mps=0.5)
+    # barometric altitude is broadcast in 25 ft steps
+    altitude_step_m: NonNegFloat = 7.62
+
+
+class RemoteIdSensor(SensorBase):
+    type: Literal["remote_id"]
+    max_range_m: PosFloat = 2000.0
+    pd: Probability = 0.9
+    sigma: PositionSigma = PositionSigma(position_m=5.0, velocity_mps=0.3)
+
+
+Sensor = Annotated[
+    RadarSensor | RfSensor | AcousticSensor | EoirSensor | AdsbSensor | RemoteIdSensor,
+    Field(discriminator="type"),
+]
+SENSOR_TYPES = ("radar", "rf", "acoustic", "eoir", "adsb", "remote_id")
+
+
+# ------------------------------------------------------------------ targets
+class RemoteId(Strict):
+    uas_id: str | None = None
+    # where the operator stands; default: on the ground below the first waypoint
+    operator_enu_m: Vec3 | None = None
+
+
+class PathTarget(Strict):
+    """A target that flies through waypoints, then does ``end``."""
+
+    id: str | None = None
+    start_s: NonNegFloat = 0.0
+    waypoints_enu_m: Annotated[list[Vec3], Field(min_length=1)]
+    speed_mps: PosFloat = 20.0
+    # continue: fly on along the last leg; hover: stop at the last waypoint;
+    # loiter: orbit the last waypoint; dive: after the last waypoint, dive onto
+    # dive_target_enu_m and end on reaching the ground; vanish: end at the last waypoint
+    end: Literal["continue", "hover", "loiter", "dive", "vanish"] = "continue"
+    loiter_radius_m: PosFloat = 150.0
+    dive_target_enu_m: Vec3 | None = None
+    dive_speed_mps: PosFloat = 40.0
+    max_accel_mps2: PosFloat = 5.0
+    # random acceleration (white, per axis) that makes paths less than perfect
+    accel_noise_mps2: NonNegFloat = 0.3
+    rcs_dbsm: float = -20.0
+
+    @model_validator(mode="after")
+    def _dive_needs_target(self) -> PathTarget:
+        if self.end == "dive" and self.dive_target_enu_m is None:
+            raise ValueError("end: dive needs dive_target_enu_m")
+        return self
+
+
+class DroneTarget(PathTarget):
+    type: Literal["drone"]
+    rf_link: bool = False
+    emitter: str = "ocusync"
+    remote_id: RemoteId | None = None
+
+
+class SwarmTarget(DroneTarget):
+    """``count`` drones on one route, launched ``launch_interval_s`` apart."""
+
+    type: Literal["swarm"]  # type: ignore[assignment]
+    count: Annotated[int, Field(ge=1, le=100000)] = 13
+    launch_interval_s: NonNegFloat = 5.0
+    formation: Literal["line", "wedge", "column", "random"] = "random"
+    spacing_m: NonNegFloat = 50.0
+    # each member's own waypoints are moved by N(0, path_noise_m) per axis (z: a fifth)
+    path_noise_m: NonNegFloat = 30.0
+    # each member's speed is speed_mps * (1 + N(0, speed_spread))
+    speed_spread: NonNegFloat = 0.05
+
+
+class BirdFlock(Strict):
+    type: Literal["bird_flock"]
+    id: str | None = None
+    start_s: NonNegFloat = 0.0
+    count: Annotated[int, Field(ge=1, le=100000)] = 8
+    center_enu_m: Vec3
+    roam_radius_m: PosFloat = 500.0
+    spread_m: PosFloat = 30.0
+    speed_mps: PosFloat = 9.0
+    accel_noise_mps2: NonNegFloat = 2.0
+    rcs_dbsm: float = -25.0
+
+
+class AircraftTarget(PathTarget):
+    type: Literal["aircraft"]
+    speed_mps: PosFloat = 70.0
+    max_accel_mps2: PosFloat = 3.0
+    accel_noise_mps2: NonNegFloat = 0.05
+    rcs_dbsm: float = 10.0
+    adsb: bool = True
+    icao: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{6}$")] | None = None
+    callsign: str | None = None
+
+
+Target = Annotated[
+    DroneTarget | SwarmTarget | BirdFlock | AircraftTarget, Field(discriminator="type")
+]
+
+
+# ----------------------------------------------------------------- scenario
+class Scenario(Strict):
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 0
+    duration_s: PosFloat
+    truth_period_s: PosFloat = 1.0
+    site: Site
+    sensors: list[Sensor] = []
+    targets: list[Target] = []
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Scenario:
+        for what, ids in (
+            ("sensor", [s.id for s in self.sensors]),
+            ("target", [t.id for t in self.targets if t.id is not None]),
+        ):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"{what} ids must be unique; repeated: {', '.join(dupes)}")
+        return self

@@ -1,0 +1,1 @@
+"""The scenario simulator: target motion, sensor models and the streaming engine."""
