@@ -99,7 +99,10 @@ def _messages(exc: ValidationError, where: str) -> Iterable[str]:
         if err["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling against docs/scenarios.md)"
         elif err["type"] == "union_tag_invalid":
-            msg = f"unknown type {err['input'].get('type')!r}; {err['ctx']['expected_tags']}"
+            tags = err["ctx"]["expected_tags"]
+            msg = f"unknown type {err['input'].get('type')!r}; expected one of {tags}"
+        elif isinstance(err.get("input"), (int, float, str)) and err["type"] != "missing":
+            msg = f"{msg} (got {err['input']!r})"
         yield f"{where}: {path or '(top level)'}: {msg}"
 
 

@@ -93,8 +93,8 @@ class Coverage(Strict):
 
     boresight_az_deg: Annotated[float, Field(ge=0, lt=360)] = 0.0
     fov_az_deg: Annotated[float, Field(gt=0, le=360)] = 360.0
-    min_elevation_deg: Annotated[float, Field(ge=-90, le=90)] = -5.0
-    max_elevation_deg: Annotated[float, Field(ge=-90, le=90)] = 85.0
+    min_elevation_deg: Annotated[float, Field(ge=-90, le=90)] = -10.0
+    max_elevation_deg: Annotated[float, Field(ge=-90, le=90)] = 90.0
 
     @model_validator(mode="after")
     def _ordered(self) -> Coverage:
@@ -129,6 +129,8 @@ class RadarSensor(SensorBase):
     pd: Probability = 0.8
     clutter_per_scan: NonNegFloat = 20.0
     sigma: RadarSigma = RadarSigma()
+    # a cone of silence overhead, a little below the horizon for low targets
+    coverage: Coverage = Coverage(min_elevation_deg=-5.0, max_elevation_deg=85.0)
     reference: RadarReference = RadarReference()
     pfa: Annotated[float, Field(gt=0, lt=0.1)] = 1e-6
     # effective-earth-radius factor for the radar horizon (4/3: standard refraction)
@@ -187,7 +189,8 @@ class EoirSensor(SensorBase):
         merged = dict(DEFAULT_CONFUSION)
         for true_kind, row in rows.items():
             if true_kind not in (*KINDS, "clutter"):
-                raise ValueError(f"row {true_kind!r} is not one of {', '.join((*KINDS, 'clutter'))}")
+                allowed = ", ".join((*KINDS, "clutter"))
+                raise ValueError(f"row {true_kind!r} is not one of {allowed}")
             bad = sorted(set(row) - set(KINDS))
             if bad:
                 raise ValueError(f"row {true_kind!r} has labels {bad} outside {list(KINDS)}")

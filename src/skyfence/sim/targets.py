@@ -196,6 +196,7 @@ def _add_swarm(rows: _Rows, entry: SwarmTarget, base_id: str, rng: np.random.Gen
         dive = None
         if entry.dive_target_enu_m is not None:
             dive = np.array(entry.dive_target_enu_m) + rng.normal(0.0, 1.0, 3) * noise_scale
+            dive[2] = min(dive[2], entry.dive_target_enu_m[2])
         speed = entry.speed_mps * max(0.5, 1.0 + entry.speed_spread * rng.normal())
         plan = _path_plan(entry, wps, entry.start_s + k * entry.launch_interval_s, speed, dive)
         _add_drone(rows, entry, f"{base_id}-{k + 1:02d}", plan)

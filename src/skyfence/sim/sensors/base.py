@@ -63,7 +63,10 @@ class ScanOutput:
 
 
 class SensorModel(Protocol):
-    config: SensorBase
+    @property
+    def config(self) -> SensorBase:
+        """The sensor's settings from the scenario file."""
+        ...
 
     def detection_probability(self, snap: Snapshot, targets: TargetAttributes) -> FloatArray:
         """(N,) probability that each target is reported this period; 0 where it
