@@ -147,3 +147,21 @@ def load_scenario_from(data: dict[str, object]):  # type: ignore[no-untyped-def]
     from skyfence.scenario.load import validate
 
     return validate(data, "<test>")
+
+
+def test_docs_cover_every_field() -> None:
+    """docs/scenarios.md names every field of every scenario model (no silent drift)."""
+    import re
+
+    from pydantic import BaseModel
+
+    from skyfence.scenario import model
+
+    doc = (Path(__file__).parent.parent / "docs" / "scenarios.md").read_text()
+    missing = []
+    for obj in vars(model).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel:
+            for name in obj.model_fields:
+                if not re.search(rf"`[\w.]*\b{name}\b[^`]*`", doc):
+                    missing.append(f"{obj.__name__}.{name}")
+    assert not missing, f"undocumented fields: {missing}"
