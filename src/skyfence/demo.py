@@ -51,19 +51,30 @@ def _kinds(sim: dict[str, Any]) -> str:
 def summary_lines(result: dict[str, Any]) -> list[str]:
     """A few plain sentences from an evaluation result."""
     g = result["gospa"]
-    lines = [
-        f"Mean GOSPA {g['mean']:.1f} m (c = {g['c_m']:g} m): "
-        f"localisation {g['localisation_mean']:.0f}, missed {g['missed_mean']:.0f}, "
-        f"false {g['false_mean']:.0f} (parts in m², before the root)",
-        f"Identity: {result['id_switches']['total']} ID switches, "
-        f"{result['fragmentations']['total']} fragmentations",
-    ]
+    if g["mean"] is None:
+        return ["Nothing to score: no truth ticks."]
+    ident = result["identity"]
     ttt = result["time_to_track"]
-    s = ttt["summary"]
-    if s.get("targets"):
-        median = "n/a" if s.get("median_s") is None else f"{s['median_s']:.1f} s"
+    lines = [
+        f"Mean GOSPA {g['mean']:.1f} m (c = {g['c_m']:g} m; 0 is perfect, {g['c_m']:g} per "
+        "target is all missed). Its parts, in m² before the root: "
+        f"localisation {g['localisation_mean']:.0f}, missed {g['missed_mean']:.0f}, "
+        f"false {g['false_mean']:.0f}.",
+        f"Identity: {ident['id_switches']} ID switches, {ident['fragmentations']} "
+        "fragmentations.",
+    ]
+    if ttt["tracked"]:
         lines.append(
-            f"Time from first detection to confirmed track: median {median} over "
-            f"{s['targets']} targets; {s['never_tracked']} never tracked"
+            f"{ttt['tracked']} targets tracked, {ttt['never_tracked']} detected but never "
+            f"tracked; from first detection to confirmed track: median {ttt['median_s']:.1f} s, "
+            f"worst {ttt['max_s']:.1f} s."
         )
+    else:
+        lines.append(f"No target was tracked ({ttt['never_tracked']} were detected).")
+    zones = result["zone_entries"]
+    if zones["count"]:
+        lines.append(f"{zones['count']} zone entries by targets; alert lead times need the "
+                     "assessment stage (not built yet)." if not zones["alerts_given"] else
+                     f"{zones['count']} zone entries; {zones['alerted_in_time']} alerted in "
+                     "time.")
     return lines

@@ -70,8 +70,4 @@ def write_simulation(scenario: Scenario, out_dir: Path) -> dict[str, Any]:
 
 
 def _lines(encoder: msgspec.json.Encoder, records: list[dict[str, Any]]) -> bytes:
-    buf = bytearray()
-    for rec in records:
-        encoder.encode_into(rec, buf, -1)
-        buf += b"\n"
-    return bytes(buf)
+    return encoder.encode_lines(records)

@@ -1,0 +1,366 @@
+"""``skyfence evaluate``: score tracks (and alerts) against the simulator's truth.
+
+:func:`evaluate` returns one JSON-ready dict (``null`` where a value does not
+exist, never NaN). docs/evaluation.md documents the same fields with an
+example; keep the two in step.
+
+Ticks are the distinct truth times (times within 1e-6 s are one tick); a
+track line belongs to the tick within ``TICK_TOLERANCE_S`` (1e-3 s) of its
+``t``; track lines near no tick are counted as unscored and otherwise ignored.
+
+Fields
+------
+``scenario``
+    Scenario name.
+``inputs``
+    ``truth``, ``tracks``, ``alerts`` (null if not given), ``associations``
+    (the ``associations.jsonl`` beside the truth file, null if absent).
+``ticks``, ``t_first_s``, ``t_last_s``
+    Number of truth ticks and the first and last tick time (s; null if none).
+``counts``
+    ``targets`` (distinct truth ids), ``truth_points`` (truth lines),
+    ``detectable_points``, ``track_points`` (track lines),
+    ``track_points_unscored`` (track lines at no truth tick), ``track_ids``
+    (distinct track ids).
+``gospa``
+    ``c_m``, ``p``, ``alpha``, ``min_pd``: the parameters. ``mean``: mean over
+    ticks of the per-tick GOSPA distance (m). ``localisation_mean``,
+    ``missed_mean``, ``false_mean``: means over ticks of the per-tick parts,
+    BEFORE the p-th root (m^p). ``per_tick``: columns, one value per tick:
+    ``t`` (s), ``gospa`` (m), ``localisation``, ``missed``, ``false`` (m^p),
+    ``truths`` (truth points), ``detectable`` (detectable truth points),
+    ``tracks`` (scored track points), ``matched`` (assigned pairs). See
+    :mod:`skyfence.evaluate.gospa` for the definition and
+    :mod:`skyfence.evaluate.detectability` for which truths count as missed.
+``identity``
+    ``id_switches``, ``fragmentations``: totals over targets (see
+    :mod:`skyfence.evaluate.identity`).
+``time_to_track``
+    ``detections``: ``"associations"`` when the first detection of a target is
+    its first measurement in ``associations.jsonl``, ``"coverage"`` when (no
+    such file) it is the first tick at which the target was detectable.
+    ``mean_s``, ``median_s``, ``max_s`` over tracked targets (null if none);
+    ``tracked`` (detected and later matched), ``never_tracked`` (detected,
+    never matched), ``never_detected``.
+``zone_entries``
+    ``alerts_given`` (an alerts file was scored), ``count`` (entries),
+    ``alerted_in_time`` (entries with an alert that started at or before the
+    entry), ``mean_lead_time_s`` (null without alerts or entries), and
+    ``entries``: one per (zone, target) in order of zone then entry time:
+    ``zone``, ``level``, ``target``, ``kind``, ``entry_t_s``, ``alert_id`` and
+    ``alert_t_start_s`` (the first alert naming a track matched to the target
+    by the entry tick, null if none or no alerts), ``lead_time_s`` (see
+    :mod:`skyfence.evaluate.zones`; null without alerts).
+``targets``
+    Per truth id (first-appearance order): ``kind``, ``ticks``,
+    ``detectable_ticks``, ``matched_ticks``, ``track_ids`` (distinct, in order
+    of first match), ``id_switches``, ``fragmentations``,
+    ``first_detection_t_s``, ``first_track_t_s`` (first matched tick),
+    ``time_to_track_s`` :math:`= \\max(0, t_\\text{track} - t_\\text{detection})`
+    (null unless both exist).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from skyfence.errors import UserError
+from skyfence.evaluate.detectability import detectable_points, scenario_index
+from skyfence.evaluate.gospa import STANDARD, GospaParams, GospaResult, gospa_grouped
+from skyfence.evaluate.identity import IdentityStats, identity_stats
+from skyfence.evaluate.records import (
+    Alert,
+    TrackTable,
+    TruthTable,
+    first_detections,
+    read_alerts,
+    read_tracks,
+    read_truth,
+)
+from skyfence.evaluate.zones import first_alert, lead_time_s, zone_entries
+from skyfence.scenario import Scenario, load_scenario
+from skyfence.sim.sensors import SensorModel, make_sensor
+from skyfence.sim.targets import expand_targets
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+TICK_TOLERANCE_S = 1e-3
+SAME_TICK_S = 1e-6
+ASSOCIATIONS_FILE = "associations.jsonl"
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Everything the report sections are made from."""
+
+    scenario: Scenario
+    truth: TruthTable
+    tracks: TrackTable
+    tick_t_s: FloatArray  # (G,)
+    truth_tick: IntArray  # (R,)
+    track_tick: IntArray  # (Q,) -1: unscored
+    detectable: npt.NDArray[np.bool_]  # (R,)
+    gospa: GospaResult
+    identity: IdentityStats
+    params: GospaParams
+    min_pd: float
+
+
+def evaluate(
+    scenario: Scenario | str | Path,
+    truth_path: str | Path,
+    tracks_path: str | Path,
+    alerts_path: str | Path | None = None,
+    min_pd: float = 0.5,
+    *,
+    sensor_models: Sequence[SensorModel] | None = None,
+    params: GospaParams = STANDARD,
+) -> dict[str, Any]:
+    """Score ``tracks_path`` (and ``alerts_path``) against ``truth_path``; see module doc.
+
+    ``sensor_models`` replaces the scenario's own sensor models for the
+    detectability test (for tests); by default each is built with
+    :func:`make_sensor`.
+    """
+    scen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    truth = read_truth(truth_path)
+    tracks = read_tracks(tracks_path)
+    alerts = None if alerts_path is None else read_alerts(alerts_path)
+    models = (
+        [make_sensor(s, scen.site.origin) for s in scen.sensors]
+        if sensor_models is None
+        else list(sensor_models)
+    )
+    scored = score(scen, truth, tracks, models, min_pd, params)
+    assoc = Path(truth_path).parent / ASSOCIATIONS_FILE
+    first_det = first_detections(assoc) if assoc.is_file() else None
+    return {
+        "scenario": scen.name,
+        "inputs": {
+            "truth": str(truth_path),
+            "tracks": str(tracks_path),
+            "alerts": None if alerts_path is None else str(alerts_path),
+            "associations": str(assoc) if first_det is not None else None,
+        },
+        "ticks": len(scored.tick_t_s),
+        "t_first_s": _opt(scored.tick_t_s[0]) if len(scored.tick_t_s) else None,
+        "t_last_s": _opt(scored.tick_t_s[-1]) if len(scored.tick_t_s) else None,
+        "counts": _counts(scored),
+        "gospa": _gospa_section(scored),
+        "identity": {
+            "id_switches": int(scored.identity.id_switches.sum()),
+            "fragmentations": int(scored.identity.fragmentations.sum()),
+        },
+        **_targets_and_time_to_track(scored, first_det),
+        "zone_entries": _zone_section(scored, alerts),
+    }
+
+
+def score(
+    scen: Scenario,
+    truth: TruthTable,
+    tracks: TrackTable,
+    models: Sequence[SensorModel],
+    min_pd: float,
+    params: GospaParams,
+) -> Scored:
+    """Ticks, detectability, the GOSPA assignment per tick and identity statistics."""
+    tick_t_s, truth_tick = truth_ticks(truth.t_s)
+    track_tick = nearest_tick(tracks.t_s, tick_t_s, TICK_TOLERANCE_S)
+    _require_unique(truth.path, truth.line, truth_tick, truth.target, truth.ids, "truth id")
+    _require_unique(tracks.path, tracks.line, track_tick, tracks.track, tracks.track_ids,
+                    "track_id")
+    attributes = expand_targets(scen).attributes
+    detectable = detectable_points(
+        truth_tick, tick_t_s, scenario_index(truth.ids, attributes)[truth.target],
+        truth.enu_m, truth.vel_mps, attributes, models, min_pd,
+    )
+    on_tick = np.flatnonzero(track_tick >= 0)
+    result = gospa_grouped(
+        truth.enu_m, truth_tick, tracks.enu_m[on_tick], track_tick[on_tick],
+        len(tick_t_s), params, detectable,
+    )
+    assigned = result.truth_to_track
+    matched_track = np.full(len(assigned), -1, dtype=np.int64)
+    matched_track[assigned >= 0] = tracks.track[on_tick[assigned[assigned >= 0]]]
+    stats = identity_stats(truth.target, truth_tick, matched_track, detectable, len(truth.ids))
+    return Scored(scen, truth, tracks, tick_t_s, truth_tick, track_tick, detectable, result,
+                  stats, params, min_pd)
+
+
+def truth_ticks(t_s: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Distinct truth times (those within SAME_TICK_S merged) and each row's tick."""
+    unique, inverse = np.unique(t_s, return_inverse=True)
+    new = np.diff(unique, prepend=-np.inf) > SAME_TICK_S
+    tick_of_unique = np.cumsum(new) - 1
+    return unique[new], tick_of_unique[inverse].astype(np.int64)
+
+
+def nearest_tick(t_s: FloatArray, tick_t_s: FloatArray, tolerance_s: float) -> IntArray:
+    """Index of the tick within ``tolerance_s`` of each time, -1 where there is none."""
+    if len(tick_t_s) == 0:
+        return np.full(len(t_s), -1, dtype=np.int64)
+    at = np.searchsorted(tick_t_s, t_s)
+    lo = np.clip(at - 1, 0, len(tick_t_s) - 1)
+    hi = np.clip(at, 0, len(tick_t_s) - 1)
+    best = np.where(np.abs(tick_t_s[lo] - t_s) <= np.abs(tick_t_s[hi] - t_s), lo, hi)
+    return np.where(np.abs(tick_t_s[best] - t_s) <= tolerance_s, best, -1).astype(np.int64)
+
+
+def _require_unique(
+    path: str, line: IntArray, tick: IntArray, key: IntArray, names: list[str], what: str
+) -> None:
+    """UserError at the second line that repeats a (tick, key) pair."""
+    on = np.flatnonzero(tick >= 0)
+    order = on[np.lexsort((line[on], key[on], tick[on]))]
+    repeat = (tick[order][1:] == tick[order][:-1]) & (key[order][1:] == key[order][:-1])
+    if repeat.any():
+        row = order[1:][np.argmax(repeat)]
+        raise UserError(
+            f"{path}:{line[row]}: {what} {names[key[row]]!r} appears twice at one tick"
+        )
+
+
+def _opt(value: float | np.floating[Any] | None) -> float | None:
+    """A finite float, or None."""
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def _summary(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"mean_s": None, "median_s": None, "max_s": None}
+    arr = np.asarray(values)
+    return {
+        "mean_s": float(arr.mean()),
+        "median_s": float(np.median(arr)),
+        "max_s": float(arr.max()),
+    }
+
+
+def _counts(s: Scored) -> dict[str, int]:
+    return {
+        "targets": len(s.truth.ids),
+        "truth_points": len(s.truth.t_s),
+        "detectable_points": int(s.detectable.sum()),
+        "track_points": len(s.tracks.t_s),
+        "track_points_unscored": int((s.track_tick < 0).sum()),
+        "track_ids": len(s.tracks.track_ids),
+    }
+
+
+def _gospa_section(s: Scored) -> dict[str, Any]:
+    g, n = s.gospa, len(s.tick_t_s)
+    matched = s.gospa.truth_to_track >= 0
+
+    def mean(x: FloatArray) -> float | None:
+        return float(x.mean()) if n else None
+
+    return {
+        "c_m": s.params.c_m,
+        "p": s.params.p,
+        "alpha": s.params.alpha,
+        "min_pd": s.min_pd,
+        "mean": mean(g.distance),
+        "localisation_mean": mean(g.localisation),
+        "missed_mean": mean(g.missed),
+        "false_mean": mean(g.false),
+        "per_tick": {
+            "t": s.tick_t_s.tolist(),
+            "gospa": g.distance.tolist(),
+            "localisation": g.localisation.tolist(),
+            "missed": g.missed.tolist(),
+            "false": g.false.tolist(),
+            "truths": np.bincount(s.truth_tick, minlength=n).tolist(),
+            "detectable": np.bincount(s.truth_tick[s.detectable], minlength=n).tolist(),
+            "tracks": np.bincount(s.track_tick[s.track_tick >= 0], minlength=n).tolist(),
+            "matched": np.bincount(s.truth_tick[matched], minlength=n).tolist(),
+        },
+    }
+
+
+def _targets_and_time_to_track(
+    s: Scored, first_det: dict[str, float] | None
+) -> dict[str, Any]:
+    """The ``time_to_track`` summary and the per-target ``targets`` table."""
+    st = s.identity
+    targets: dict[str, Any] = {}
+    delays: list[float] = []
+    never_tracked = never_detected = 0
+    for k, target_id in enumerate(s.truth.ids):
+        if first_det is not None:
+            detected = first_det.get(target_id)
+        else:
+            detected = _tick_time(s.tick_t_s, int(st.first_detectable_tick[k]))
+        tracked = _tick_time(s.tick_t_s, int(st.first_match_tick[k]))
+        delay = None if detected is None or tracked is None else max(0.0, tracked - detected)
+        if delay is not None:
+            delays.append(delay)
+        never_detected += detected is None
+        never_tracked += detected is not None and tracked is None
+        targets[target_id] = {
+            "kind": s.truth.kinds[k],
+            "ticks": int(st.ticks[k]),
+            "detectable_ticks": int(st.detectable_ticks[k]),
+            "matched_ticks": int(st.matched_ticks[k]),
+            "track_ids": [s.tracks.track_ids[j] for j in st.tracks[k]],
+            "id_switches": int(st.id_switches[k]),
+            "fragmentations": int(st.fragmentations[k]),
+            "first_detection_t_s": detected,
+            "first_track_t_s": tracked,
+            "time_to_track_s": delay,
+        }
+    time_to_track = {
+        "detections": "coverage" if first_det is None else "associations",
+        **_summary(delays),
+        "tracked": len(delays),
+        "never_tracked": never_tracked,
+        "never_detected": never_detected,
+    }
+    return {"time_to_track": time_to_track, "targets": targets}
+
+
+def _tick_time(tick_t_s: FloatArray, tick: int) -> float | None:
+    return None if tick < 0 else float(tick_t_s[tick])
+
+
+def _zone_section(s: Scored, alerts: list[Alert] | None) -> dict[str, Any]:
+    entries = zone_entries(s.scenario.site.zones, s.truth.enu_m, s.truth.target, s.truth_tick)
+    rows: list[dict[str, Any]] = []
+    in_time = 0
+    for e in entries:
+        entry_t = float(s.tick_t_s[e.tick])
+        row: dict[str, Any] = {
+            "zone": e.zone,
+            "level": e.level,
+            "target": s.truth.ids[e.target],
+            "kind": s.truth.kinds[e.target],
+            "entry_t_s": entry_t,
+            "alert_id": None,
+            "alert_t_start_s": None,
+            "lead_time_s": None,
+        }
+        if alerts is not None:
+            names = {s.tracks.track_ids[j] for j in s.identity.matches.tracks_until(
+                e.target, e.tick)}
+            alert = first_alert(alerts, names)
+            row["lead_time_s"] = lead_time_s(entry_t, alert)
+            if alert is not None:
+                row["alert_id"] = alert.alert_id
+                row["alert_t_start_s"] = alert.t_start_s
+                in_time += alert.t_start_s <= entry_t
+        rows.append(row)
+    leads = [r["lead_time_s"] for r in rows if r["lead_time_s"] is not None]
+    return {
+        "alerts_given": alerts is not None,
+        "count": len(rows),
+        "alerted_in_time": in_time if alerts is not None else None,
+        "mean_lead_time_s": float(np.mean(leads)) if leads else None,
+        "entries": rows,
+    }
