@@ -19,7 +19,8 @@ def run_demo(scenario_name: str, out_dir: Path, overrides: Sequence[str] = ()) -
 
     scenario = load_scenario(scenario_name, overrides)
     print(f"skyfence demo: {scenario.name}")
-    print(f"  {scenario.description.strip().splitlines()[0] if scenario.description else ''}")
+    for line in scenario.description.strip().splitlines():
+        print(f"  {line}")
     t0 = time.perf_counter()
     sim = write_simulation(scenario, out_dir)
     dump_scenario(scenario, out_dir / "scenario.yaml")
@@ -56,8 +57,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     ident = result["identity"]
     ttt = result["time_to_track"]
     lines = [
-        f"Mean GOSPA {g['mean']:.1f} m (c = {g['c_m']:g} m; 0 is perfect, {g['c_m']:g} per "
-        "target is all missed). Its parts, in m² before the root: "
+        f"Mean GOSPA {g['mean']:.1f} m (c = {g['c_m']:g} m, p = 2; 0 is perfect, one target "
+        f"missed alone scores {(g['c_m'] ** 2 / 2) ** 0.5:.0f} m). Parts, in m² before the root: "
         f"localisation {g['localisation_mean']:.0f}, missed {g['missed_mean']:.0f}, "
         f"false {g['false_mean']:.0f}.",
         f"Identity: {ident['id_switches']} ID switches, {ident['fragmentations']} "
@@ -73,8 +74,6 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         lines.append(f"No target was tracked ({ttt['never_tracked']} were detected).")
     zones = result["zone_entries"]
     if zones["count"]:
-        lines.append(f"{zones['count']} zone entries by targets; alert lead times need the "
-                     "assessment stage (not built yet)." if not zones["alerts_given"] else
-                     f"{zones['count']} zone entries; {zones['alerted_in_time']} alerted in "
-                     "time.")
+        lines.append(f"{zones['count']} zone entries by targets, {zones['alerted_in_time'] or 0} "
+                     "alerted in time (alerting comes with situation assessment).")
     return lines

@@ -1,0 +1,341 @@
+"""``skyfence track``: measurements.jsonl → tracker → tracks.jsonl (and alerts).
+
+The I/O around the engine: read the measurements file line by line, check
+each line against the contract of DESIGN.md, convert it to the engine's SI
+measurement vector (degrees → radians; cooperative lat/lon/alt → site ENU
+with pymap3d), group lines into scans by ``(t, sensor)``, feed the scans in
+time order, and write one line per confirmed track per output tick::
+
+    {"t", "track_id", "enu_m", "vel_mps", "pos_cov_m2", "class", "class_prob",
+     "cooperative_id", "threat"}
+
+A bad line (not JSON, unknown sensor, a field missing or of the wrong type)
+is skipped and counted with its ``file:line`` and reason; it never stops
+the run. Lines may arrive out of order by up to ``reorder_window_s``; later
+than that they are counted as late and not used.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import msgspec
+import numpy as np
+import pymap3d
+
+from skyfence.errors import UserError
+from skyfence.scenario import Scenario, load_scenario
+from skyfence.tracker import CLASSES, Detections, Tracker, TrackerParams, sensor_specs
+from skyfence.tracker.bank import TrackBank
+from skyfence.tracker.base import CLASS_INDEX
+from skyfence.tracker.sensors import FULL_DIM, SensorSpec
+
+MAX_EXAMPLES = 20
+"""How many bad lines the summary quotes (all are counted)."""
+
+
+class BadLineError(ValueError):
+    """A measurement line that breaks the contract; the message says why."""
+
+
+# ------------------------------------------------------------------ parsing
+class Line(msgspec.Struct):
+    """One measurements.jsonl line (DESIGN.md); fields a kind does not use stay None.
+
+    Decoding into this struct checks the JSON types (a string where a number
+    belongs, ``true`` for a time) in C; :func:`parse_row` checks the rest.
+    Unknown fields (``rcs_dbsm``, ``emitter``, ``operator_lat``...) are ignored.
+    """
+
+    t: float
+    sensor: str
+    kind: str
+    range_m: float | None = None
+    azimuth_deg: float | None = None
+    elevation_deg: float | None = None
+    range_rate_mps: float | None = None
+    label: str | None = None
+    confidence: float | None = None
+    icao: str | None = None
+    uas_id: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    alt_m: float | None = None
+    vel_mps: tuple[float, float, float] | None = None
+
+
+Row = tuple[list[float], int, float, str | None]
+"""A line as the engine wants it: (z in SI with NaN for absent, label, confidence, id)."""
+
+
+def _required(value: float | None, name: str) -> float:
+    if value is None:
+        raise BadLineError(f"missing {name}")
+    return value
+
+
+def _optional(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def parse_row(line: Line, kind: str) -> Row:
+    """The engine row of a line from a sensor of type ``kind`` (raises BadLineError)."""
+    if kind == "radar":
+        range_m = _required(line.range_m, "range_m")
+        if not range_m > 0:
+            raise BadLineError("range_m must be > 0")
+        z = [range_m, math.radians(_required(line.azimuth_deg, "azimuth_deg")),
+             math.radians(_optional(line.elevation_deg)), _optional(line.range_rate_mps)]
+        row: Row = (z, -1, math.nan, None)
+    elif kind in ("rf", "acoustic", "eoir"):
+        z = [math.radians(_required(line.azimuth_deg, "azimuth_deg")),
+             math.radians(_optional(line.elevation_deg))]
+        label = CLASS_INDEX.get(line.label, -1) if line.label is not None else -1
+        row = (z, label, _optional(line.confidence), None)
+    else:
+        lat, lon = _required(line.lat, "lat"), _required(line.lon, "lon")
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise BadLineError(f"lat/lon out of range: {lat}, {lon}")
+        ident = line.icao if kind == "adsb" else line.uas_id
+        if not ident:
+            raise BadLineError("missing " + ("icao" if kind == "adsb" else "uas_id"))
+        vel = [math.nan] * 3 if line.vel_mps is None else list(line.vel_mps)
+        row = ([lat, lon, _required(line.alt_m, "alt_m"), *vel], -1, math.nan, ident)
+    if not all(math.isfinite(v) for v in row[0] if v == v):  # NaN marks absent, inf is bad
+        raise BadLineError("a number is not finite")
+    return row
+
+
+@dataclass
+class _ScanRows:
+    """Rows of one (t, sensor) scan as they are read (converted at flush)."""
+
+    z: list[list[float]] = field(default_factory=list)
+    label: list[int] = field(default_factory=list)
+    confidence: list[float] = field(default_factory=list)
+    cooperative_id: list[str | None] = field(default_factory=list)
+
+    def add(self, row: Row) -> None:
+        self.z.append(row[0])
+        self.label.append(row[1])
+        self.confidence.append(row[2])
+        self.cooperative_id.append(row[3])
+
+
+def _detections(t_s: float, index: int, spec: SensorSpec, rows: _ScanRows,
+                origin: tuple[float, float, float]) -> Detections:
+    z = np.asarray(rows.z, dtype=np.float64).reshape(-1, FULL_DIM[spec.type])
+    if spec.cooperative:
+        e, n, u = pymap3d.geodetic2enu(z[:, 0], z[:, 1], z[:, 2], *origin)
+        z[:, 0], z[:, 1], z[:, 2] = e, n, u
+        return Detections(t_s, index, z, cooperative_id=np.asarray(rows.cooperative_id,
+                                                                     dtype=object))
+    if spec.type == "eoir":
+        return Detections(t_s, index, z, label=np.asarray(rows.label, dtype=np.int64),
+                          confidence=np.asarray(rows.confidence, dtype=np.float64))
+    return Detections(t_s, index, z)
+
+
+# ------------------------------------------------------------------ reading
+@dataclass
+class _Counts:
+    lines: int = 0
+    accepted: int = 0
+    bad: int = 0
+    late: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def bad_line(self, where: str, reason: str) -> None:
+        self.bad += 1
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(f"{where}: {reason}")
+
+
+class ScanReader:
+    """Measurement lines → :class:`Detections` scans in time order.
+
+    Scans are held until the newest time read is ``reorder_window_s`` past
+    them, so lines out of order by less than that are put right.
+    """
+
+    def __init__(self, scenario: Scenario, reorder_window_s: float = 2.0) -> None:
+        self.specs = sensor_specs(scenario)
+        self.index = {s.id: i for i, s in enumerate(self.specs)}
+        o = scenario.site.origin
+        self.origin = (o.lat, o.lon, o.alt_m)
+        self.window_s = reorder_window_s
+        self.counts = _Counts()
+        self._pending: dict[tuple[float, int], _ScanRows] = {}
+        self._heap: list[tuple[float, int]] = []
+        self._newest = -math.inf
+        self._flushed = -math.inf
+
+    def read(self, stream: BinaryIO, name: str) -> Iterator[Detections]:
+        decoder = msgspec.json.Decoder(Line)
+        for number, raw in enumerate(stream, start=1):
+            if not raw.strip():
+                continue
+            self.counts.lines += 1
+            try:
+                self._take(decoder.decode(raw))
+            except (msgspec.DecodeError, BadLineError) as exc:
+                self.counts.bad_line(f"{name}:{number}", str(exc))
+                continue
+            yield from self._ready(self._newest - self.window_s)
+        yield from self._ready(math.inf)
+
+    def _take(self, line: Line) -> None:
+        i = self.index.get(line.sensor)
+        if i is None:
+            raise BadLineError(f"unknown sensor {line.sensor!r}")
+        spec = self.specs[i]
+        if line.kind != spec.type:
+            raise BadLineError(f"kind {line.kind!r} is not sensor {line.sensor!r}'s "
+                               f"{spec.type!r}")
+        if not math.isfinite(line.t):
+            raise BadLineError("t is not finite")
+        row = parse_row(line, spec.type)
+        if line.t < self._flushed:
+            self.counts.late += 1
+            return
+        key = (line.t, i)
+        rows = self._pending.get(key)
+        if rows is None:
+            rows = self._pending[key] = _ScanRows()
+            heapq.heappush(self._heap, key)
+        rows.add(row)
+        self.counts.accepted += 1
+        self._newest = max(self._newest, line.t)
+
+    def _ready(self, until_s: float) -> Iterator[Detections]:
+        while self._heap and self._heap[0][0] <= until_s:
+            key = heapq.heappop(self._heap)
+            rows = self._pending.pop(key)
+            self._flushed = key[0]
+            if rows.z:
+                yield _detections(key[0], key[1], self.specs[key[1]], rows, self.origin)
+
+
+# ------------------------------------------------------------------ writing
+def track_lines(t_s: float, bank: TrackBank, params: TrackerParams) -> list[dict[str, Any]]:
+    """The tracks.jsonl objects of one output tick (confirmed tracks, predicted to t)."""
+    prob = np.round(bank.class_probabilities(params.unknown_prior), 4)
+    names = (*CLASSES, "unknown")
+    best = np.argmax(prob, axis=1)
+    pos = np.round(bank.x[:, :3], 2).tolist()
+    vel = np.round(bank.x[:, 3:], 3).tolist()
+    cov = np.round(bank.P[:, :3, :3], 3).tolist()
+    probs = prob.tolist()
+    return [
+        {"t": round(t_s, 3), "track_id": int(tid), "enu_m": pos[i], "vel_mps": vel[i],
+         "pos_cov_m2": cov[i], "class": names[best[i]],
+         "class_prob": dict(zip(names, probs[i], strict=True)),
+         "cooperative_id": bank.cooperative_id[i], "threat": None}
+        for i, tid in enumerate(bank.id.tolist())
+    ]
+
+
+class TickWriter:
+    """Writes the confirmed tracks at every output time ``k · period_s``.
+
+    :meth:`until` writes every tick not after ``t_s`` that is not written yet,
+    from the tracker as it stands (predicted to the tick): call it with a time
+    just before each scan, and with the last scan's time at the end.
+    """
+
+    def __init__(self, out: BinaryIO, tracker: Tracker, period_s: float) -> None:
+        self.out, self.tracker, self.period_s = out, tracker, period_s
+        self.encoder = msgspec.json.Encoder()
+        self.next_k: int | None = None
+        self.ticks = self.lines = 0
+
+    def start(self, t_s: float) -> None:
+        if self.next_k is None:
+            self.next_k = math.ceil(t_s / self.period_s - 1e-9)
+
+    def until(self, t_s: float) -> None:
+        while self.next_k is not None and self.next_k * self.period_s <= t_s:
+            t_out = self.next_k * self.period_s
+            bank = self.tracker.confirmed_at(t_out)
+            rows = track_lines(t_out, bank, self.tracker.params)
+            self.out.write(b"".join(self.encoder.encode(row) + b"\n" for row in rows))
+            self.lines += len(rows)
+            self.ticks += 1
+            self.next_k += 1
+
+
+# ------------------------------------------------------------------ the run
+def run_track(
+    scenario: Scenario | str | Path,
+    measurements_path: str | Path,
+    out_path: str | Path,
+    alerts_path: str | Path | None = None,
+    output_period_s: float = 1.0,
+    params: TrackerParams | None = None,
+    reorder_window_s: float = 2.0,
+) -> dict[str, Any]:
+    """Track a measurements file; write tracks (and an empty alerts file); return a summary.
+
+    Summary: ``tracks_confirmed`` (distinct tracks ever confirmed),
+    ``tracks_started`` (tentative ones included), ``measurements`` (lines
+    accepted), ``measurements_used`` = ``measurements_associated`` (updated a
+    track) + ``measurements_started_tracks``, ``measurements_rejected`` (bad
+    lines + late lines + reports the engine refused), ``bad_lines`` with up to
+    20 ``bad_line_examples`` ("file:line: reason"), ``late_lines``, ``scans``,
+    ``scans_per_s`` and ``wall_s`` (the whole run, reading and writing
+    included), ``t_first_s``/``t_last_s``, ``output_ticks``, ``output_lines``.
+    """
+    if output_period_s <= 0:
+        raise ValueError("output_period_s must be > 0")
+    site = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    path = Path(measurements_path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such measurements file")
+    reader = ScanReader(site, reorder_window_s)
+    tracker = Tracker(reader.specs, params or TrackerParams())
+    started = time.perf_counter()
+    scans = associated = initiated = rejected = 0
+    t_first = t_last = math.nan
+    with path.open("rb") as stream, Path(out_path).open("wb") as out:
+        ticks = TickWriter(out, tracker, output_period_s)
+        for scan in reader.read(stream, str(path)):
+            ticks.start(scan.t_s)
+            ticks.until(scan.t_s - 1e-9)  # the ticks before this scan
+            result = tracker.step(scan)
+            scans += 1
+            associated += result.associated
+            initiated += result.initiated
+            rejected += result.rejected
+            t_first = scan.t_s if math.isnan(t_first) else t_first
+            t_last = scan.t_s
+        if scans:
+            ticks.until(t_last)
+    if alerts_path is not None:
+        Path(alerts_path).write_bytes(b"")
+    wall_s = time.perf_counter() - started
+    c = reader.counts
+    return {
+        "tracks_confirmed": tracker.confirmed_total,
+        "tracks_started": tracker.tracks_started,
+        "measurements": c.accepted,
+        "measurements_used": associated + initiated,
+        "measurements_associated": associated,
+        "measurements_started_tracks": initiated,
+        "measurements_rejected": c.bad + c.late + rejected,
+        "bad_lines": c.bad,
+        "bad_line_examples": c.examples,
+        "late_lines": c.late,
+        "scans": scans,
+        "scans_per_s": round(scans / wall_s, 1) if wall_s > 0 else None,
+        "wall_s": round(wall_s, 3),
+        "t_first_s": None if math.isnan(t_first) else t_first,
+        "t_last_s": None if math.isnan(t_last) else t_last,
+        "output_ticks": ticks.ticks,
+        "output_lines": ticks.lines,
+    }

@@ -1,0 +1,278 @@
+"""The tracker: holds the parts, runs the loop (predict, associate, update, delete, initiate).
+
+A multi-sensor global-nearest-neighbour tracker with extended Kalman filters
+on a nearly-constant-velocity model, all tracks in one :class:`TrackBank`.
+It imports no I/O: feed it :class:`Detections` in time order with
+:meth:`Tracker.step` and read :meth:`Tracker.confirmed_at`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from skyfence.tracker import association, initiator, manager
+from skyfence.tracker.bank import TrackBank
+from skyfence.tracker.base import (
+    CLASS_INDEX,
+    BoolArray,
+    Detections,
+    FloatArray,
+    IntArray,
+    MeasurementModel,
+    ObjectArray,
+)
+from skyfence.tracker.constraint import truncate_height
+from skyfence.tracker.gating import Hypotheses, gate, gate_threshold, pair_statistics
+from skyfence.tracker.motion import predict
+from skyfence.tracker.params import TrackerParams
+from skyfence.tracker.sensors import FULL_DIM, REQUIRED, SensorSpec
+from skyfence.tracker.updater import update
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What one scan did with its reports."""
+
+    associated: int  # updated a track
+    initiated: int  # started a (tentative or cooperative) track
+    rejected: int  # refused: out of sequence, or lacking a required component
+
+    @property
+    def used(self) -> int:
+        return self.associated + self.initiated
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    rows: IntArray  # rows of the scan
+    model: MeasurementModel
+    components: tuple[int, ...]
+
+
+class Tracker:
+    """Multi-sensor GNN/EKF tracker over a track bank (see module doc)."""
+
+    def __init__(self, sensors: Sequence[SensorSpec], params: TrackerParams | None = None):
+        self.sensors = list(sensors)
+        self.params = params or TrackerParams()
+        self.bank = TrackBank.empty()
+        self.t_s = -math.inf
+        self.confirmed_total = 0
+        p = self.params
+        self._q = np.array([p.accel_noise_psd_m2ps3] * 2 + [p.vertical_accel_noise_psd_m2ps3])
+        self._next_id = 1
+        self._models: dict[tuple[int, tuple[int, ...]], MeasurementModel] = {}
+
+    # ----------------------------------------------------------------- the loop
+    def step(self, scan: Detections) -> StepResult:
+        """One sensor's reports at one time (not earlier than the last scan).
+
+        An empty scan still counts: every track the sensor covers missed it.
+        """
+        if scan.t_s < self.t_s:  # out of sequence: not handled yet
+            return StepResult(0, 0, len(scan))
+        spec = self.sensors[scan.sensor]
+        self.predict(scan.t_s)
+        confirmed_before = int(self.bank.confirmed.sum())
+        hit = np.zeros(len(self.bank), dtype=np.bool_)
+        spare = np.zeros(len(scan), dtype=np.bool_)
+        batches, rejected = self._batches(scan)
+        for batch in batches:  # gate, associate, update
+            tracks, free = self._associate_update(scan, spec, batch)
+            hit[tracks] = True
+            spare[batch.rows[free]] = True
+        self._record_opportunities(spec, hit)
+        born = self._initiate(scan, spec, spare)
+        self._manage(confirmed_before)
+        return StepResult(int(hit.sum()), born, rejected)
+
+    @property
+    def tracks_started(self) -> int:
+        return self._next_id - 1
+
+    def predict(self, t_s: float) -> None:
+        """Every track to ``t_s`` (the bank keeps one common time)."""
+        if t_s > self.t_s and len(self.bank):
+            self.bank.x, self.bank.P = predict(self.bank.x, self.bank.P, t_s - self.t_s, self._q)
+        self.t_s = max(self.t_s, t_s)
+
+    def confirmed_at(self, t_s: float) -> TrackBank:
+        """A copy of the confirmed tracks predicted to ``t_s`` (≥ the bank's time)."""
+        out = self.bank.take(self.bank.confirmed)
+        dt = max(t_s - self.t_s, 0.0) if math.isfinite(self.t_s) else 0.0
+        if len(out) and dt > 0:
+            out.x, out.P = predict(out.x, out.P, dt, self._q)
+        return out
+
+    # ------------------------------------------------------------------ parts
+    def _batches(self, scan: Detections) -> tuple[list[_Batch], int]:
+        """Split rows by which optional components they carry; count unusable rows."""
+        spec = self.sensors[scan.sensor]
+        finite = np.isfinite(scan.z[:, : FULL_DIM[spec.type]])
+        usable = finite[:, list(REQUIRED[spec.type])].all(axis=1)
+        if spec.type == "radar":  # a radar plot is polar: range and azimuth at least
+            usable &= scan.z[:, 0] > 0
+        code = finite @ (1 << np.arange(finite.shape[1]))
+        batches = []
+        for c in np.unique(code[usable]):
+            components = tuple(int(i) for i in np.flatnonzero((int(c) >> np.arange(64)) & 1))
+            key = (scan.sensor, components)
+            if key not in self._models:
+                self._models[key] = spec.model(components)
+            rows = np.flatnonzero(usable & (code == c)).astype(np.int64)
+            batches.append(_Batch(rows, self._models[key], components))
+        return batches, int((~usable).sum())
+
+    def _associate_update(
+        self, scan: Detections, spec: SensorSpec, batch: _Batch
+    ) -> tuple[IntArray, BoolArray]:
+        """Gate, assign and update one batch. Returns the updated track rows and
+        which of the batch's rows may start a track."""
+        p = self.params
+        z = scan.z[batch.rows][:, list(batch.components)]
+        gate_d2 = gate_threshold(p.gate_probability, len(batch.components))
+        lam = spec.clutter_density(batch.components, p)
+        pd = min(max(spec.pd, 1e-6), 1.0 - 1e-6)
+        pairs_t, pairs_m, reinit = _empty_int(), _empty_int(), np.zeros(0, dtype=np.bool_)
+        eligible: BoolArray | None = None
+        todo = np.arange(len(batch.rows))
+        if spec.cooperative and scan.cooperative_id is not None:
+            pairs_t, pairs_m = self._identity_matches(scan.cooperative_id[batch.rows])
+            eligible = ~self.bank.has_identity()
+            todo = np.setdiff1d(todo, pairs_m)
+        hyp = gate(self.bank.x, self.bank.P, z[todo], batch.model, gate_d2, eligible)
+        hyp = Hypotheses(hyp.track, todo[hyp.meas], hyp.d2, hyp.log_likelihood)
+        miss = np.full(len(self.bank), association.miss_cost(pd, p.gate_probability))
+        cost = association.pair_costs(hyp.log_likelihood, pd, lam)
+        if spec.bearing_only and p.bearing_update == "unambiguous":
+            chosen = np.flatnonzero(_alone(hyp) & (cost < miss[hyp.track]))
+        else:
+            chosen = association.gnn(hyp.track, hyp.meas, cost, miss)
+        loglik = hyp.log_likelihood[chosen]
+        if pairs_t.size:
+            d2, ll = pair_statistics(self.bank.x, self.bank.P, z, batch.model, pairs_t, pairs_m)
+            reinit = d2 > gate_d2
+            ll = np.where(reinit, ll + 0.5 * d2, ll)  # a restarted track: as if on the report
+            loglik = np.concatenate((ll, loglik))
+        tracks = np.concatenate((pairs_t, hyp.track[chosen]))
+        meas = np.concatenate((pairs_m, hyp.meas[chosen]))
+        reinit = np.concatenate((reinit, np.zeros(chosen.size, dtype=np.bool_)))
+        self._update(scan, spec, batch, z, tracks, meas, reinit, loglik, pd, lam)
+        spare = np.ones(len(batch.rows), dtype=np.bool_)
+        spare[meas] = False
+        if not spec.cooperative:
+            spare[hyp.meas] = False  # inside some track's gate: not a new target
+        return tracks, spare
+
+    def _update(
+        self, scan: Detections, spec: SensorSpec, batch: _Batch, z: FloatArray,
+        tracks: IntArray, meas: IntArray, reinit: BoolArray, loglik: FloatArray,
+        pd: float, lam: float,
+    ) -> None:
+        if tracks.size == 0:
+            return
+        bank = self.bank
+        x, P, _ = update(bank.x[tracks], bank.P[tracks], z[meas], batch.model)
+        if reinit.any():  # a cooperative track that jumped: restart it on the report
+            full = scan.z[batch.rows[meas[reinit]]]
+            x[reinit], P[reinit], _ = initiator.initial_states(full, spec, self.params)
+        bank.x[tracks], bank.P[tracks] = x, P
+        manager.record_hits(bank, tracks, self.t_s, math.log(pd) + loglik - math.log(lam))
+        bank.class_evidence[tracks] += self._evidence(scan, spec, batch.rows[meas])
+        if spec.cooperative and scan.cooperative_id is not None:
+            bank.cooperative_id[tracks] = scan.cooperative_id[batch.rows[meas]]
+            bank.confirmed[tracks] = True
+
+    def _record_opportunities(self, spec: SensorSpec, hit: BoolArray) -> None:
+        """A scan of a miss-counting sensor: covered tracks not hit missed it."""
+        if spec.type in self.params.miss_sensor_types:
+            n = hit.shape[0]  # the tracks there were before this scan's births
+            miss_score = math.log1p(-spec.pd * self.params.gate_probability)
+            manager.record_opportunities(self.bank, spec.covers(self.bank.x[:n]), hit,
+                                         miss_score)
+
+    def _manage(self, confirmed_before: int) -> None:
+        """Ground constraint, confirmation, deletion (and merging when enabled)."""
+        p = self.params
+        if p.ground_floor_m is not None:
+            truncate_height(self.bank.x, self.bank.P, p.ground_floor_m)
+        manager.confirm(self.bank, p)
+        self.confirmed_total += int(self.bank.confirmed.sum()) - confirmed_before
+        keep = manager.survivors(self.bank, self.t_s, p)
+        if p.merge_d2 > 0:
+            keep &= ~manager.duplicates(self.bank, p)
+        self.bank.keep(keep)
+
+    def _initiate(self, scan: Detections, spec: SensorSpec, free: BoolArray) -> int:
+        """Start tracks on the spare reports of an initiating sensor; how many."""
+        if spec.type not in self.params.initiating_sensor_types or not free.any():
+            return 0
+        rows = np.flatnonzero(free)
+        if spec.cooperative and scan.cooperative_id is not None:  # one track per identity
+            _, first = np.unique(scan.cooperative_id[rows].astype(str), return_index=True)
+            rows = rows[np.sort(first)]
+        x, P, usable = initiator.initial_states(scan.z[rows], spec, self.params)
+        rows, x, P = rows[usable], x[usable], P[usable]
+        n = rows.size
+        if n == 0:
+            return 0
+        ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
+        self._next_id += n
+        new = TrackBank.new(x, P, self.t_s, ids)
+        if spec.type in self.params.miss_sensor_types:
+            new.opportunities[:] = 1
+            new.history[:] = 1
+        new.class_evidence += self._evidence(scan, spec, rows)
+        if spec.cooperative:
+            new.confirmed[:] = True
+            if scan.cooperative_id is not None:
+                new.cooperative_id[:] = scan.cooperative_id[rows]
+        self.bank.extend(new)
+        return n
+
+    def _identity_matches(self, ids: ObjectArray) -> tuple[IntArray, IntArray]:
+        """(track rows, report indices) where a report's identity names a track."""
+        known = {c: i for i, c in enumerate(self.bank.cooperative_id) if c is not None}
+        pairs, seen = [], set()
+        for j, c in enumerate(ids):
+            if c is not None and c in known and c not in seen:  # one report per track
+                seen.add(c)
+                pairs.append((known[c], j))
+        if not pairs:
+            return _empty_int(), _empty_int()
+        arr = np.asarray(pairs, dtype=np.int64)
+        return arr[:, 0], arr[:, 1]
+
+    def _evidence(self, scan: Detections, spec: SensorSpec, rows: IntArray) -> FloatArray:
+        """(len(rows), 3) class evidence the reports ``rows`` add to their tracks."""
+        ev = np.zeros((rows.size, len(CLASS_INDEX)))
+        p = self.params
+        if spec.type == "adsb":
+            ev[:, CLASS_INDEX["aircraft"]] = p.cooperative_class_weight
+        elif spec.type == "remote_id":
+            ev[:, CLASS_INDEX["drone"]] = p.cooperative_class_weight
+        elif spec.type == "rf":
+            ev[:, CLASS_INDEX["drone"]] = p.rf_drone_weight
+        elif spec.type == "eoir" and scan.label is not None:
+            label = scan.label[rows]
+            conf = np.ones(rows.size) if scan.confidence is None else scan.confidence[rows]
+            ok = label >= 0
+            ev[np.flatnonzero(ok), label[ok]] = np.nan_to_num(conf[ok], nan=1.0)
+        return ev
+
+
+def _alone(hyp: Hypotheses) -> BoolArray:
+    """Pairs that are the only gated pair of both their track and their measurement."""
+    if len(hyp) == 0:
+        return np.zeros(0, dtype=np.bool_)
+    per_track = np.bincount(hyp.track)
+    per_meas = np.bincount(hyp.meas)
+    return np.asarray((per_track[hyp.track] == 1) & (per_meas[hyp.meas] == 1), dtype=np.bool_)
+
+
+def _empty_int() -> IntArray:
+    return np.zeros(0, dtype=np.int64)
