@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ EXIT_USER_ERROR = 2
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="skyfence %(name)s: %(message)s")
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
@@ -97,17 +99,24 @@ def _add_track(sub: Any) -> None:
                    help="alerts.jsonl to write")
     p.add_argument("--output-period", type=float, default=1.0, metavar="S",
                    help="seconds between track output ticks (default 1)")
+    p.add_argument("--max-lag", type=float, default=2.0, metavar="S",
+                   help="measurements up to this many seconds out of order are put back in "
+                   "order; later ones are counted, logged and dropped (default 2)")
     _overrides(p)
     p.set_defaults(handler=cmd_track)
 
 
 def cmd_track(args: argparse.Namespace) -> int:
-    from skyfence.track_io import run_track
+    from skyfence.track_io import run_track, summary_line
 
     if args.output_period <= 0:
         raise UserError("--output-period must be positive")
+    if not args.max_lag >= 0:
+        raise UserError("--max-lag must be zero or positive")
     scenario = load_scenario(args.site, args.overrides)
-    summary = run_track(scenario, args.measurements, args.out, args.alerts, args.output_period)
+    summary = run_track(scenario, args.measurements, args.out, args.alerts, args.output_period,
+                        reorder_window_s=args.max_lag, progress=sys.stderr.isatty())
+    print(summary_line(summary), file=sys.stderr)
     print(json.dumps(summary, indent=2))
     return 0
 

@@ -11,14 +11,19 @@ time order, and write one line per confirmed track per output tick::
 
 A bad line (not JSON, unknown sensor, a field missing or of the wrong type)
 is skipped and counted with its ``file:line`` and reason; it never stops
-the run. Lines may arrive out of order by up to ``reorder_window_s``; later
-than that they are counted as late and not used.
+the run. Lines may arrive out of order by up to ``reorder_window_s`` (the
+``--max-lag`` of ``skyfence track``): they are held in a reorder buffer and
+fed in time order, and counted as ``reordered_lines``. A line later than that
+is counted as late, logged (the first few with their ``file:line``) and not
+used: the engine never goes back in time.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
 import math
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,7 +42,9 @@ from skyfence.tracker.base import CLASS_INDEX
 from skyfence.tracker.sensors import FULL_DIM, SensorSpec
 
 MAX_EXAMPLES = 20
-"""How many bad lines the summary quotes (all are counted)."""
+"""How many bad (and late) lines the summary quotes and logs (all are counted)."""
+
+log = logging.getLogger("skyfence.track")
 
 
 class BadLineError(ValueError):
@@ -149,7 +156,17 @@ class _Counts:
     accepted: int = 0
     bad: int = 0
     late: int = 0
+    reordered: int = 0
+    bytes_read: int = 0
     examples: list[str] = field(default_factory=list)
+    late_examples: list[str] = field(default_factory=list)
+
+    def late_line(self, where: str, t_s: float, flushed_s: float) -> None:
+        self.late += 1
+        if len(self.late_examples) < MAX_EXAMPLES:
+            text = f"{where}: t={t_s:g} s arrived after t={flushed_s:g} s was processed"
+            self.late_examples.append(text)
+            log.warning("late measurement dropped (beyond the reorder lag): %s", text)
 
     def bad_line(self, where: str, reason: str) -> None:
         self.bad += 1
@@ -174,23 +191,24 @@ class ScanReader:
         self._pending: dict[tuple[float, int], _ScanRows] = {}
         self._heap: list[tuple[float, int]] = []
         self._newest = -math.inf
-        self._flushed = -math.inf
+        self._flushed: tuple[float, int] = (-math.inf, -1)  # the last scan fed
 
     def read(self, stream: BinaryIO, name: str) -> Iterator[Detections]:
         decoder = msgspec.json.Decoder(Line)
         for number, raw in enumerate(stream, start=1):
+            self.counts.bytes_read += len(raw)
             if not raw.strip():
                 continue
             self.counts.lines += 1
             try:
-                self._take(decoder.decode(raw))
+                self._take(decoder.decode(raw), name, number)
             except (msgspec.DecodeError, BadLineError) as exc:
                 self.counts.bad_line(f"{name}:{number}", str(exc))
                 continue
             yield from self._ready(self._newest - self.window_s)
         yield from self._ready(math.inf)
 
-    def _take(self, line: Line) -> None:
+    def _take(self, line: Line, name: str, number: int) -> None:
         i = self.index.get(line.sensor)
         if i is None:
             raise BadLineError(f"unknown sensor {line.sensor!r}")
@@ -201,10 +219,12 @@ class ScanReader:
         if not math.isfinite(line.t):
             raise BadLineError("t is not finite")
         row = parse_row(line, spec.type)
-        if line.t < self._flushed:
-            self.counts.late += 1
-            return
         key = (line.t, i)
+        if key <= self._flushed:  # its scan, or a later one, has been fed already
+            self.counts.late_line(f"{name}:{number}", line.t, self._flushed[0])
+            return
+        if line.t < self._newest:
+            self.counts.reordered += 1
         rows = self._pending.get(key)
         if rows is None:
             rows = self._pending[key] = _ScanRows()
@@ -217,7 +237,7 @@ class ScanReader:
         while self._heap and self._heap[0][0] <= until_s:
             key = heapq.heappop(self._heap)
             rows = self._pending.pop(key)
-            self._flushed = key[0]
+            self._flushed = key
             if rows.z:
                 yield _detections(key[0], key[1], self.specs[key[1]], rows, self.origin)
 
@@ -279,6 +299,7 @@ def run_track(
     output_period_s: float = 1.0,
     params: TrackerParams | None = None,
     reorder_window_s: float = 2.0,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Track a measurements file; write tracks (and an empty alerts file); return a summary.
 
@@ -289,7 +310,9 @@ def run_track(
     lines + late lines + reports the engine refused), ``bad_lines`` with up to
     20 ``bad_line_examples`` ("file:line: reason"), ``late_lines``, ``scans``,
     ``scans_per_s`` and ``wall_s`` (the whole run, reading and writing
-    included), ``t_first_s``/``t_last_s``, ``output_ticks``, ``output_lines``.
+    included), ``t_first_s``/``t_last_s``, ``output_ticks``, ``output_lines``,
+    ``reordered_lines`` (out of order within the lag, put right) and up to 20
+    ``late_line_examples``. ``progress``: a progress line on stderr.
     """
     if output_period_s <= 0:
         raise ValueError("output_period_s must be > 0")
@@ -302,9 +325,12 @@ def run_track(
     started = time.perf_counter()
     scans = associated = initiated = rejected = 0
     t_first = t_last = math.nan
+    bar = _Progress(path.stat().st_size, reader.counts, tracker) if progress else None
     with path.open("rb") as stream, Path(out_path).open("wb") as out:
         ticks = TickWriter(out, tracker, output_period_s)
         for scan in reader.read(stream, str(path)):
+            if bar is not None:
+                bar.show(scan.t_s, scans)
             ticks.start(scan.t_s)
             ticks.until(scan.t_s - 1e-9)  # the ticks before this scan
             result = tracker.step(scan)
@@ -316,6 +342,8 @@ def run_track(
             t_last = scan.t_s
         if scans:
             ticks.until(t_last)
+    if bar is not None:
+        bar.done()
     if alerts_path is not None:
         Path(alerts_path).write_bytes(b"")
     wall_s = time.perf_counter() - started
@@ -331,6 +359,8 @@ def run_track(
         "bad_lines": c.bad,
         "bad_line_examples": c.examples,
         "late_lines": c.late,
+        "late_line_examples": c.late_examples,
+        "reordered_lines": c.reordered,
         "scans": scans,
         "scans_per_s": round(scans / wall_s, 1) if wall_s > 0 else None,
         "wall_s": round(wall_s, 3),
@@ -339,3 +369,41 @@ def run_track(
         "output_ticks": ticks.ticks,
         "output_lines": ticks.lines,
     }
+
+
+class _Progress:
+    """A one-line progress display on stderr, refreshed at most every 0.2 s."""
+
+    def __init__(self, total_bytes: int, counts: _Counts, tracker: Tracker) -> None:
+        self.total = max(total_bytes, 1)
+        self.counts, self.tracker = counts, tracker
+        self.started = self.last = time.perf_counter()
+
+    def show(self, t_s: float, scans: int) -> None:
+        now = time.perf_counter()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        share = min(self.counts.bytes_read / self.total, 1.0)
+        width = 30
+        filled = int(share * width)
+        rate = scans / max(now - self.started, 1e-9)
+        confirmed = int(self.tracker.bank.confirmed.sum())
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {share:4.0%}  "
+                         f"t={t_s:8.1f} s  {confirmed:5d} tracks  {rate:7.0f} scans/s")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\r" + " " * 90 + "\r")
+        sys.stderr.flush()
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    """The end-of-run summary in one sentence, for a person at a terminal."""
+    rejected = summary["measurements_rejected"]
+    return (
+        f"skyfence track: {summary['tracks_confirmed']} tracks confirmed; "
+        f"{summary['measurements_used']} of {summary['measurements']} measurements used"
+        f"{f', {rejected} rejected' if rejected else ''}; {summary['scans']} scans at "
+        f"{summary['scans_per_s'] or 0:.0f} scans/s ({summary['wall_s']:.1f} s)"
+    )
