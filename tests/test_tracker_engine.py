@@ -26,8 +26,9 @@ def test_nees_single_target_is_consistent() -> None:
     q, runs, steps, burn_in = 0.5, 30, 80, 15
     # the filter's consistency is the point here: keep tracks through runs of misses,
     # and let the random-walk truth wander below the ground without the constraint
-    params = TrackerParams(accel_noise_psd_m2ps3=q, vertical_accel_noise_psd_m2ps3=q,
-                           delete_score_drop=math.log(1e9), ground_floor_m=None)
+    params = TrackerParams(motion="ncv", accel_noise_psd_m2ps3=q,
+                           vertical_accel_noise_psd_m2ps3=q, delete_score_drop=math.log(1e9),
+                           ground_floor_m=None)
     nees = np.empty((runs, steps - burn_in))
     for r in range(runs):
         rng = np.random.default_rng(1000 + r)

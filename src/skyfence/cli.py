@@ -102,20 +102,30 @@ def _add_track(sub: Any) -> None:
     p.add_argument("--max-lag", type=float, default=2.0, metavar="S",
                    help="measurements up to this many seconds out of order are put back in "
                    "order; later ones are counted, logged and dropped (default 2)")
+    p.add_argument("--motion", choices=("ncv", "imm"), default=None,
+                   help="motion model: one nearly-constant-velocity filter (ncv) or "
+                   "interacting multiple models (imm); default: the tracker's")
+    p.add_argument("--association", choices=("gnn", "jpda"), default=None,
+                   help="radar data association: global nearest neighbour (gnn) or joint "
+                   "probabilistic (jpda); default: the tracker's")
     _overrides(p)
     p.set_defaults(handler=cmd_track)
 
 
 def cmd_track(args: argparse.Namespace) -> int:
     from skyfence.track_io import run_track, summary_line
+    from skyfence.tracker import TrackerParams
 
     if args.output_period <= 0:
         raise UserError("--output-period must be positive")
     if not args.max_lag >= 0:
         raise UserError("--max-lag must be zero or positive")
     scenario = load_scenario(args.site, args.overrides)
+    chosen = {"motion": args.motion, "association": args.association}
+    params = TrackerParams(**{k: v for k, v in chosen.items() if v is not None})
     summary = run_track(scenario, args.measurements, args.out, args.alerts, args.output_period,
-                        reorder_window_s=args.max_lag, progress=sys.stderr.isatty())
+                        params=params, reorder_window_s=args.max_lag,
+                        progress=sys.stderr.isatty())
     print(summary_line(summary), file=sys.stderr)
     print(json.dumps(summary, indent=2))
     return 0

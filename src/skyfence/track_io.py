@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import msgspec
 import numpy as np
@@ -261,6 +261,15 @@ def track_lines(t_s: float, bank: TrackBank, params: TrackerParams) -> list[dict
     ]
 
 
+class TrackSource(Protocol):
+    """What :class:`TickWriter` reads: a :class:`Tracker`, or anything that answers alike
+    (the clairvoyant reference, a benchmark's adapter around another tracker)."""
+
+    params: TrackerParams
+
+    def confirmed_at(self, t_s: float) -> TrackBank: ...
+
+
 class TickWriter:
     """Writes the confirmed tracks at every output time ``k · period_s``.
 
@@ -269,7 +278,7 @@ class TickWriter:
     just before each scan, and with the last scan's time at the end.
     """
 
-    def __init__(self, out: BinaryIO, tracker: Tracker, period_s: float) -> None:
+    def __init__(self, out: BinaryIO, tracker: TrackSource, period_s: float) -> None:
         self.out, self.tracker, self.period_s = out, tracker, period_s
         self.encoder = msgspec.json.Encoder()
         self.next_k: int | None = None

@@ -31,15 +31,27 @@ class TrackBank:
     confirmed: BoolArray  # (N,)
     class_evidence: FloatArray  # (N, len(CLASSES)) evidence counts per class
     cooperative_id: ObjectArray  # (N,) ICAO address / UAS id (str) or None
+    passive_sensors: IntArray  # (N,) bit s: passive sensor s heard this track started by
+    # triangulation (passive_initiator.py); 0 for a track that was not
+    # IMM (imm.py), M modes; M = 0 with a single motion model. x, P above are
+    # then the moment-matched combination of the modes.
+    mode_prob: FloatArray  # (N, M) mode probabilities
+    mode_x: FloatArray  # (N, M, 6) mode-conditioned means
+    mode_P: FloatArray  # noqa: N815  (N, M, 6, 6) mode-conditioned covariances
 
     @classmethod
-    def empty(cls) -> TrackBank:
-        return cls.new(np.zeros((0, 6)), np.zeros((0, 6, 6)), 0.0, np.zeros(0, dtype=np.int64))
+    def empty(cls, mode_prob: FloatArray | None = None) -> TrackBank:
+        return cls.new(np.zeros((0, 6)), np.zeros((0, 6, 6)), 0.0, np.zeros(0, dtype=np.int64),
+                       mode_prob)
 
     @classmethod
-    def new(cls, x: FloatArray, P: FloatArray, t_s: float, ids: IntArray) -> TrackBank:
-        """Fresh tentative tracks born at ``t_s`` with one hit."""
+    def new(cls, x: FloatArray, P: FloatArray, t_s: float, ids: IntArray,
+            mode_prob: FloatArray | None = None) -> TrackBank:
+        """Fresh tentative tracks born at ``t_s`` with one hit. With ``mode_prob``
+        (M,), the IMM's initial mode probabilities, every mode starts at (x, P)."""
         n = x.shape[0]
+        mu = np.zeros(0) if mode_prob is None else np.asarray(mode_prob, dtype=np.float64)
+        m = mu.shape[0]
         return cls(
             id=np.asarray(ids, dtype=np.int64),
             x=np.asarray(x, dtype=np.float64),
@@ -55,6 +67,10 @@ class TrackBank:
             confirmed=np.zeros(n, dtype=np.bool_),
             class_evidence=np.zeros((n, len(CLASSES))),
             cooperative_id=np.full(n, None, dtype=object),
+            passive_sensors=np.zeros(n, dtype=np.int64),
+            mode_prob=np.broadcast_to(mu, (n, m)).copy(),
+            mode_x=np.repeat(np.asarray(x, dtype=np.float64)[:, None], m, axis=1),
+            mode_P=np.repeat(np.asarray(P, dtype=np.float64)[:, None], m, axis=1),
         )
 
     def __len__(self) -> int:
@@ -64,6 +80,10 @@ class TrackBank:
         """Append ``other``'s rows."""
         if len(other) == 0:
             return
+        if other.mode_prob.shape[1] != self.mode_prob.shape[1]:
+            raise ValueError(f"tracks with {other.mode_prob.shape[1]} IMM modes cannot join a "
+                             f"bank with {self.mode_prob.shape[1]}: pass TrackBank.new the "
+                             "tracker's mode_prob")
         for f in fields(self):
             setattr(self, f.name, np.concatenate((getattr(self, f.name), getattr(other, f.name))))
 

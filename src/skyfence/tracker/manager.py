@@ -6,7 +6,8 @@ miss clears it. The log-likelihood-ratio score (Blackman & Popoli) adds
 
     hit:   ln(P_D) + ln g − ln λ          miss: ln(1 − P_D P_G)
 
-Confirmation: M hits in the first N opportunities (default 3 of 5), or the
+Confirmation: M hits in the first N opportunities (default 3 of 5; tracks
+started by triangulation have their own M and N, passive_initiator.py), or the
 score crossing ln((1−β)/α). Deletion (the deleter): a tentative track that
 can no longer make M of N, or whose score falls below ln(β/(1−α)); a
 confirmed track after K consecutive misses (any report in between resets the
@@ -56,16 +57,28 @@ def record_opportunities(
     bank.score[:n] += np.where(missed, miss_score, 0.0)
 
 
-def hits_in_window(bank: TrackBank, n: int) -> IntArray:
-    """Hits among each track's latest ``n`` opportunities."""
-    bits = (bank.history[:, None] >> np.arange(n)) & 1
+def hits_in_window(bank: TrackBank, n: int | IntArray) -> IntArray:
+    """Hits among each track's latest ``n`` opportunities (``n`` one for all, or per track)."""
+    width = np.broadcast_to(np.asarray(n, dtype=np.int64), (len(bank),))
+    lags = np.arange(int(width.max(initial=0)))
+    bits = (bank.history[:, None] >> lags) & (lags < width[:, None])
     return np.asarray(bits.sum(axis=1), dtype=np.int64)
+
+
+def confirm_window(bank: TrackBank, params: TrackerParams) -> tuple[IntArray, IntArray]:
+    """(M, N) of each track's M-of-N test: the passive one for tracks started by
+    triangulation (passive_initiator.py), the usual one for the rest."""
+    passive = bank.passive_sensors != 0
+    m = np.where(passive, params.passive_confirm_m, params.confirm_m).astype(np.int64)
+    n = np.where(passive, params.passive_confirm_n, params.confirm_n).astype(np.int64)
+    return m, n
 
 
 def confirm(bank: TrackBank, params: TrackerParams) -> int:
     """Promote tentative tracks that passed the confirmation test; how many."""
     if params.confirmation == "m_of_n":
-        passed = hits_in_window(bank, params.confirm_n) >= params.confirm_m
+        m, n = confirm_window(bank, params)
+        passed = hits_in_window(bank, n) >= m
     else:
         passed = bank.score >= params.confirm_score
     new = passed & ~bank.confirmed
@@ -78,9 +91,9 @@ def survivors(bank: TrackBank, t_s: float, params: TrackerParams) -> BoolArray:
     coast = t_s - bank.t_update_s
     pos_sigma = np.sqrt(bank.P[:, 0, 0] + bank.P[:, 1, 1] + bank.P[:, 2, 2])
     if params.confirmation == "m_of_n":
-        hopeless = (bank.opportunities >= params.confirm_n) | (
-            hits_in_window(bank, params.confirm_n)
-            + (params.confirm_n - bank.opportunities) < params.confirm_m
+        m, n = confirm_window(bank, params)
+        hopeless = (bank.opportunities >= n) | (
+            hits_in_window(bank, n) + (n - bank.opportunities) < m
         )
     else:
         hopeless = bank.score < SCORE_DELETE

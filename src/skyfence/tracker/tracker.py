@@ -1,6 +1,7 @@
 """The tracker: holds the parts, runs the loop (predict, associate, update, delete, initiate).
 
-A multi-sensor global-nearest-neighbour tracker with extended Kalman filters
+A multi-sensor global-nearest-neighbour (or, with ``association="jpda"``,
+joint probabilistic, see jpda.py) tracker with extended Kalman filters
 on a nearly-constant-velocity model, all tracks in one :class:`TrackBank`.
 It imports no I/O: feed it :class:`Detections` in time order with
 :meth:`Tracker.step` and read :meth:`Tracker.confirmed_at`.
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skyfence.tracker import association, initiator, manager
+from skyfence.tracker import association, imm, initiator, jpda, manager
 from skyfence.tracker.bank import TrackBank
 from skyfence.tracker.base import (
     CLASS_INDEX,
@@ -27,8 +28,11 @@ from skyfence.tracker.base import (
 )
 from skyfence.tracker.constraint import truncate_height
 from skyfence.tracker.gating import Hypotheses, gate, gate_threshold, pair_statistics
+from skyfence.tracker.measurement import RadarPolar
 from skyfence.tracker.motion import predict
 from skyfence.tracker.params import TrackerParams
+from skyfence.tracker.passive_initiator import PassiveInitiator
+from skyfence.tracker.radar_filters import radar_update
 from skyfence.tracker.sensors import FULL_DIM, REQUIRED, SensorSpec
 from skyfence.tracker.updater import update
 
@@ -59,13 +63,17 @@ class Tracker:
     def __init__(self, sensors: Sequence[SensorSpec], params: TrackerParams | None = None):
         self.sensors = list(sensors)
         self.params = params or TrackerParams()
-        self.bank = TrackBank.empty()
+        self._imm = imm.ImmModes.from_params(self.params) if self.params.motion == "imm" else None
+        self._mode_prior = None if self._imm is None else self._imm.initial_prob
+        self.bank = TrackBank.empty(self._mode_prior)
         self.t_s = -math.inf
         self.confirmed_total = 0
         p = self.params
         self._q = np.array([p.accel_noise_psd_m2ps3] * 2 + [p.vertical_accel_noise_psd_m2ps3])
         self._next_id = 1
         self._models: dict[tuple[int, tuple[int, ...]], MeasurementModel] = {}
+        self._passive = PassiveInitiator(self.sensors, p) if p.passive_initiation else None
+        self._coalesced: list[IntArray] = []  # ids of tracks JPDA merged into others
 
     # ----------------------------------------------------------------- the loop
     def step(self, scan: Detections) -> StepResult:
@@ -87,6 +95,7 @@ class Tracker:
             spare[batch.rows[free]] = True
         self._record_opportunities(spec, hit)
         born = self._initiate(scan, spec, spare)
+        born += self._triangulate(scan, spec, hit, spare)
         self._manage(confirmed_before)
         return StepResult(int(hit.sum()), born, rejected)
 
@@ -97,7 +106,7 @@ class Tracker:
     def predict(self, t_s: float) -> None:
         """Every track to ``t_s`` (the bank keeps one common time)."""
         if t_s > self.t_s and len(self.bank):
-            self.bank.x, self.bank.P = predict(self.bank.x, self.bank.P, t_s - self.t_s, self._q)
+            self._predict(self.bank, t_s - self.t_s)
         self.t_s = max(self.t_s, t_s)
 
     def confirmed_at(self, t_s: float) -> TrackBank:
@@ -105,8 +114,15 @@ class Tracker:
         out = self.bank.take(self.bank.confirmed)
         dt = max(t_s - self.t_s, 0.0) if math.isfinite(self.t_s) else 0.0
         if len(out) and dt > 0:
-            out.x, out.P = predict(out.x, out.P, dt, self._q)
+            self._predict(out, dt)
         return out
+
+    def _predict(self, bank: TrackBank, dt: float) -> None:
+        """``bank`` ``dt`` seconds ahead under the motion model (in place)."""
+        if self._imm is None:
+            bank.x, bank.P = predict(bank.x, bank.P, dt, self._q)
+        else:
+            imm.predict_bank(bank, dt, self._imm)
 
     # ------------------------------------------------------------------ parts
     def _batches(self, scan: Detections) -> tuple[list[_Batch], int]:
@@ -144,8 +160,13 @@ class Tracker:
             pairs_t, pairs_m = self._identity_matches(scan.cooperative_id[batch.rows])
             eligible = ~self.bank.has_identity()
             todo = np.setdiff1d(todo, pairs_m)
-        hyp = gate(self.bank.x, self.bank.P, z[todo], batch.model, gate_d2, eligible)
+        if self._imm is None or not self.params.imm_gate_modes:
+            hyp = gate(self.bank.x, self.bank.P, z[todo], batch.model, gate_d2, eligible)
+        else:  # the union of the modes' gates, scored by their mixture
+            hyp = imm.gate_modes(self.bank, z[todo], batch.model, gate_d2, eligible)
         hyp = Hypotheses(hyp.track, todo[hyp.meas], hyp.d2, hyp.log_likelihood)
+        if not spec.cooperative and jpda.selected(spec.bearing_only, p):
+            return self._jpda_update(scan, spec, batch, z, hyp, pd, lam)
         miss = np.full(len(self.bank), association.miss_cost(pd, p.gate_probability))
         cost = association.pair_costs(hyp.log_likelihood, pd, lam)
         if spec.bearing_only and p.bearing_update == "unambiguous":
@@ -176,16 +197,76 @@ class Tracker:
         if tracks.size == 0:
             return
         bank = self.bank
-        x, P, _ = update(bank.x[tracks], bank.P[tracks], z[meas], batch.model)
+        if self._imm is None and isinstance(batch.model, RadarPolar):
+            x, P, _ = radar_update(bank.x[tracks], bank.P[tracks], z[meas], batch.model,
+                                   self.params.radar_update)
+        elif self._imm is None:
+            x, P, _ = update(bank.x[tracks], bank.P[tracks], z[meas], batch.model)
+        else:  # every mode updated by the same pairs
+            imm.update_bank(bank, tracks, self._mode_update(z[meas], batch.model))
+            x, P = bank.x[tracks], bank.P[tracks]
         if reinit.any():  # a cooperative track that jumped: restart it on the report
             full = scan.z[batch.rows[meas[reinit]]]
             x[reinit], P[reinit], _ = initiator.initial_states(full, spec, self.params)
         bank.x[tracks], bank.P[tracks] = x, P
+        if self._imm is not None and reinit.any():
+            imm.restart_rows(bank, tracks[reinit], self._imm.initial_prob)
         manager.record_hits(bank, tracks, self.t_s, math.log(pd) + loglik - math.log(lam))
         bank.class_evidence[tracks] += self._evidence(scan, spec, batch.rows[meas])
         if spec.cooperative and scan.cooperative_id is not None:
             bank.cooperative_id[tracks] = scan.cooperative_id[batch.rows[meas]]
             bank.confirmed[tracks] = True
+
+    def _mode_update(self, z: FloatArray, model: MeasurementModel) -> imm.ModeUpdate:
+        """The IMM's update of one mode by reports ``z``: radar plots by the chosen
+        radar filter, everything else by the EKF."""
+        method = self.params.radar_update
+        if isinstance(model, RadarPolar) and method != "ekf":
+            radar = model
+            return imm.pairwise(lambda x, P, zz: radar_update(x, P, zz, radar, method), z, model)
+        return imm.ekf(z, model)
+
+    def _jpda_update(
+        self, scan: Detections, spec: SensorSpec, batch: _Batch, z: FloatArray,
+        hyp: Hypotheses, pd: float, lam: float,
+    ) -> tuple[IntArray, BoolArray]:
+        """JPDA (jpda.py): every track with a gated report gets the PDA update
+        and the score ``ln(L_i0 + Σ_j L_ij)``; those detected with probability
+        above ½ count as hit. Returns the hit tracks and the reports that may
+        start a track (those no track claims with probability above ½)."""
+        bank = self.bank
+        log_ratio = math.log(pd) + hyp.log_likelihood - math.log(lam)
+        log_miss = np.full(len(bank), math.log1p(-pd * self.params.gate_probability))
+        beta, beta0 = jpda.marginals(hyp.track, hyp.meas, log_ratio, log_miss)
+        self._pda_states(z, batch.model, hyp, beta, beta0, pd, lam)
+        gated = np.unique(hyp.track)
+        hit = 1.0 - beta0[gated] > jpda.HIT_PROBABILITY
+        gain = jpda.score_gain(hyp.track, log_ratio, log_miss)[gated] - log_miss[gated]
+        if spec.type in self.params.miss_sensor_types:  # the rest get ln L_i0 as a miss
+            gain[hit] += log_miss[gated[hit]]
+        manager.record_hits(bank, gated[hit], self.t_s, gain[hit])
+        bank.score[gated[~hit]] += gain[~hit]
+        bank.score_max[gated] = np.maximum(bank.score_max[gated], bank.score[gated])
+        evidence = self._evidence(scan, spec, batch.rows[hyp.meas]) * beta[:, None]
+        np.add.at(bank.class_evidence, hyp.track, evidence)
+        if self.params.jpda_merge_d2 > 0:
+            gone = jpda.coalesced(bank, hyp.track, hyp.meas, self.params.jpda_merge_d2)
+            self._coalesced.append(bank.id[gone])
+        claimed = np.bincount(hyp.meas, beta, minlength=len(batch.rows))
+        return gated[hit], np.asarray(claimed <= jpda.SPAWN_MAX_PROBABILITY, dtype=np.bool_)
+
+    def _pda_states(self, z: FloatArray, model: MeasurementModel, hyp: Hypotheses,
+                    beta: FloatArray, beta0: FloatArray, pd: float, lam: float) -> None:
+        """The PDA update of the bank's states (with an IMM: of every mode's, IMM-PDA)."""
+        bank = self.bank
+        if self._imm is None:
+            bank.x, bank.P = jpda.pda_update(bank.x, bank.P, z, model, hyp.track, hyp.meas,
+                                             beta, beta0)
+            return
+        rows, local = np.unique(hyp.track, return_inverse=True)
+        log_miss = math.log1p(-pd * self.params.gate_probability)
+        imm.update_bank(bank, rows, jpda.mode_update(
+            z, model, local, hyp.meas, beta, beta0[rows], math.log(pd / lam), log_miss))
 
     def _record_opportunities(self, spec: SensorSpec, hit: BoolArray) -> None:
         """A scan of a miss-counting sensor: covered tracks not hit missed it."""
@@ -198,13 +279,18 @@ class Tracker:
     def _manage(self, confirmed_before: int) -> None:
         """Ground constraint, confirmation, deletion (and merging when enabled)."""
         p = self.params
-        if p.ground_floor_m is not None:
+        if p.ground_floor_m is not None and self._imm is None:
             truncate_height(self.bank.x, self.bank.P, p.ground_floor_m)
+        elif p.ground_floor_m is not None:  # every mode, then their combination
+            imm.truncate_modes(self.bank, p.ground_floor_m)
         manager.confirm(self.bank, p)
         self.confirmed_total += int(self.bank.confirmed.sum()) - confirmed_before
         keep = manager.survivors(self.bank, self.t_s, p)
         if p.merge_d2 > 0:
             keep &= ~manager.duplicates(self.bank, p)
+        if self._coalesced:
+            keep &= ~np.isin(self.bank.id, np.concatenate(self._coalesced))
+            self._coalesced.clear()
         self.bank.keep(keep)
 
     def _initiate(self, scan: Detections, spec: SensorSpec, free: BoolArray) -> int:
@@ -222,7 +308,7 @@ class Tracker:
             return 0
         ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
         self._next_id += n
-        new = TrackBank.new(x, P, self.t_s, ids)
+        new = TrackBank.new(x, P, self.t_s, ids, self._mode_prior)
         if spec.type in self.params.miss_sensor_types:
             new.opportunities[:] = 1
             new.history[:] = 1
@@ -233,6 +319,31 @@ class Tracker:
                 new.cooperative_id[:] = scan.cooperative_id[rows]
         self.bank.extend(new)
         return n
+
+    def _triangulate(self, scan: Detections, spec: SensorSpec, hit: BoolArray,
+                     free: BoolArray) -> int:
+        """Passive initiation (passive_initiator.py): count this scan as an opportunity
+        for passive tentative tracks, buffer its spare bearings, and start tracks
+        where bearings of several sensors cross; how many bearings that used."""
+        if self._passive is None or not spec.bearing_only:
+            return 0
+        rows = np.flatnonzero(free)
+        self._passive.record_opportunities(self.bank, scan.sensor, hit)
+        none = np.zeros((0, len(CLASS_INDEX)))
+        evidence = self._evidence(scan, spec, rows) if rows.size else none
+        self._passive.observe(self.bank, scan, rows, evidence, self.t_s)
+        births = self._passive.initiate(self.t_s)
+        n = len(births)
+        if n == 0:
+            return 0
+        new = TrackBank.new(births.x, births.P, self.t_s,
+                            np.arange(self._next_id, self._next_id + n, dtype=np.int64),
+                            self._mode_prior)
+        self._next_id += n
+        new.class_evidence += births.evidence
+        new.passive_sensors[:] = births.heard
+        self.bank.extend(new)
+        return births.bearings
 
     def _identity_matches(self, ids: ObjectArray) -> tuple[IntArray, IntArray]:
         """(track rows, report indices) where a report's identity names a track."""
