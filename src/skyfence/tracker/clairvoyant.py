@@ -1,9 +1,13 @@
 """Clairvoyant reference: skyfence's filter fed the true associations.
 
 The practical lower bound on a tracker's error (issue 3, item 9). Everything
-that estimates is the real tracker's: the nearly-constant-velocity predict
-(:func:`~skyfence.tracker.motion.predict`), the EKF update
-(:func:`~skyfence.tracker.updater.update`) with the measurement models
+that estimates is the real tracker's, chosen by the same
+:class:`TrackerParams`: the motion model (``motion``: the
+nearly-constant-velocity :func:`~skyfence.tracker.motion.predict`, or the
+IMM of :mod:`~skyfence.tracker.imm`), the update (the EKF of
+:func:`~skyfence.tracker.updater.update`; radar plots by ``radar_update``,
+:func:`~skyfence.tracker.radar_filters.radar_update`; with an IMM every mode
+updated by the same report) with the measurement models
 :meth:`SensorSpec.model` builds (one per sensor and set of components
 present, as :class:`~skyfence.tracker.tracker.Tracker` does), the initial
 states of :func:`~skyfence.tracker.initiator.initial_states` and the ground
@@ -42,9 +46,7 @@ Track management, documented because it is where a reference can cheat:
   target's next report starts a new track.
 
 Only one report per target per scan is used (the first; a simulator gives
-at most one). The motion model is always the nearly-constant-velocity one
-(``params.motion`` is not read: an IMM reference is future work). Like the
-Tracker it imports no I/O: the caller reads the truth ids
+at most one). Like the Tracker it imports no I/O: the caller reads the truth ids
 (``associations.jsonl``) and passes them with each scan.
 """
 
@@ -56,7 +58,7 @@ from typing import Literal
 
 import numpy as np
 
-from skyfence.tracker import initiator, manager
+from skyfence.tracker import imm, initiator, manager
 from skyfence.tracker.bank import TrackBank
 from skyfence.tracker.base import (
     BoolArray,
@@ -67,9 +69,11 @@ from skyfence.tracker.base import (
 )
 from skyfence.tracker.constraint import truncate_height
 from skyfence.tracker.gating import pair_statistics
+from skyfence.tracker.measurement import RadarPolar
 from skyfence.tracker.motion import predict
 from skyfence.tracker.params import TrackerParams
-from skyfence.tracker.sensors import FULL_DIM, REQUIRED, SensorSpec
+from skyfence.tracker.radar_filters import radar_update
+from skyfence.tracker.sensors import SensorSpec, split_batches
 from skyfence.tracker.tracker import StepResult
 from skyfence.tracker.updater import update
 
@@ -86,7 +90,9 @@ class ClairvoyantTracker:
         self.sensors = list(sensors)
         self.params = params or TrackerParams()
         self.confirm = confirm
-        self.bank = TrackBank.empty()
+        self._imm = imm.ImmModes.from_params(self.params) if self.params.motion == "imm" else None
+        self._mode_prior = None if self._imm is None else self._imm.initial_prob
+        self.bank = TrackBank.empty(self._mode_prior)
         self.truth_id: ObjectArray = np.empty(0, dtype=object)  # (N,) aligned with the bank
         self.t_s = -math.inf
         self.confirmed_total = 0
@@ -110,12 +116,13 @@ class ClairvoyantTracker:
         spec = self.sensors[scan.sensor]
         self.predict(scan.t_s)
         confirmed_before = int(self.bank.confirmed.sum())
-        usable, batches = self._batches(scan, spec)
+        usable, batches = split_batches(scan, spec, self._models)
         first = _first_of_each(ids, usable)  # one usable report per target
         row_of = {tid: i for i, tid in enumerate(self.truth_id.tolist())}
         hit = np.zeros(len(self.bank), dtype=np.bool_)
-        for rows, model in batches:
-            rows = rows[first[rows]]
+        for batch in batches:
+            model = batch.model
+            rows = batch.rows[first[batch.rows]]
             known = np.fromiter((ids[r] in row_of for r in rows), dtype=np.bool_,
                                 count=rows.size)
             rows = rows[known]
@@ -136,7 +143,7 @@ class ClairvoyantTracker:
     def predict(self, t_s: float) -> None:
         """Every track to ``t_s`` (the bank keeps one common time)."""
         if t_s > self.t_s and len(self.bank):
-            self.bank.x, self.bank.P = predict(self.bank.x, self.bank.P, t_s - self.t_s, self._q)
+            self._predict(self.bank, t_s - self.t_s)
         self.t_s = max(self.t_s, t_s)
 
     def confirmed_at(self, t_s: float) -> TrackBank:
@@ -144,29 +151,17 @@ class ClairvoyantTracker:
         out = self.bank.take(self.bank.confirmed)
         dt = max(t_s - self.t_s, 0.0) if math.isfinite(self.t_s) else 0.0
         if len(out) and dt > 0:
-            out.x, out.P = predict(out.x, out.P, dt, self._q)
+            self._predict(out, dt)
         return out
 
+    def _predict(self, bank: TrackBank, dt: float) -> None:
+        """``bank`` ``dt`` seconds ahead under the motion model (in place)."""
+        if self._imm is None:
+            bank.x, bank.P = predict(bank.x, bank.P, dt, self._q)
+        else:
+            imm.predict_bank(bank, dt, self._imm)
+
     # ------------------------------------------------------------------ parts
-    def _batches(
-        self, scan: Detections, spec: SensorSpec
-    ) -> tuple[BoolArray, list[tuple[IntArray, MeasurementModel]]]:
-        """Usable rows, and the rows of each set of present components with its model
-        (the Tracker's split: a missing optional component is left out of the model)."""
-        finite = np.isfinite(scan.z[:, : FULL_DIM[spec.type]])
-        usable = finite[:, list(REQUIRED[spec.type])].all(axis=1)
-        if spec.type == "radar":
-            usable &= scan.z[:, 0] > 0
-        code = finite @ (1 << np.arange(finite.shape[1]))
-        batches = []
-        for c in np.unique(code[usable]):
-            components = tuple(int(i) for i in np.flatnonzero((int(c) >> np.arange(64)) & 1))
-            key = (scan.sensor, components)
-            if key not in self._models:
-                self._models[key] = spec.model(components)
-            rows = np.flatnonzero(usable & (code == c)).astype(np.int64)
-            batches.append((rows, self._models[key]))
-        return np.asarray(usable, dtype=np.bool_), batches
 
     def _update(self, scan: Detections, spec: SensorSpec, model: MeasurementModel,
                 rows: IntArray, tracks: IntArray) -> None:
@@ -175,7 +170,20 @@ class ClairvoyantTracker:
         z = scan.z[rows][:, list(model.components)]
         pair = np.arange(rows.size, dtype=np.int64)
         _, loglik = pair_statistics(bank.x, bank.P, z, model, tracks, pair)
-        bank.x[tracks], bank.P[tracks], _ = update(bank.x[tracks], bank.P[tracks], z, model)
+        method = p.radar_update
+        if self._imm is not None:  # every mode by the same report
+            if isinstance(model, RadarPolar) and method != "ekf":
+                radar = model
+                mode_update = imm.pairwise(
+                    lambda x, P, zz: radar_update(x, P, zz, radar, method), z, model)
+            else:
+                mode_update = imm.ekf(z, model)
+            imm.update_bank(bank, tracks, mode_update)
+        elif isinstance(model, RadarPolar):
+            bank.x[tracks], bank.P[tracks], _ = radar_update(bank.x[tracks], bank.P[tracks], z,
+                                                             model, method)
+        else:
+            bank.x[tracks], bank.P[tracks], _ = update(bank.x[tracks], bank.P[tracks], z, model)
         pd = min(max(spec.pd, 1e-6), 1.0 - 1e-6)
         lam = spec.clutter_density(model.components, p)
         manager.record_hits(bank, tracks, self.t_s, math.log(pd) + loglik - math.log(lam))
@@ -194,7 +202,7 @@ class ClairvoyantTracker:
         if n == 0:
             return 0
         new = TrackBank.new(x, P, self.t_s, np.arange(self._next_id, self._next_id + n,
-                                                      dtype=np.int64))
+                                                      dtype=np.int64), self._mode_prior)
         self._next_id += n
         if spec.type in self.params.miss_sensor_types:
             new.opportunities[:] = 1
@@ -210,8 +218,10 @@ class ClairvoyantTracker:
     def _manage(self, confirmed_before: int) -> None:
         """Ground constraint, confirmation, deletion (see module doc)."""
         p, bank = self.params, self.bank
-        if p.ground_floor_m is not None:
+        if p.ground_floor_m is not None and self._imm is None:
             truncate_height(bank.x, bank.P, p.ground_floor_m)
+        elif p.ground_floor_m is not None:  # every mode, then their combination
+            imm.truncate_modes(bank, p.ground_floor_m)
         if self.confirm == "tracker":
             manager.confirm(bank, p)
         else:

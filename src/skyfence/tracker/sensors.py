@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from skyfence.scenario.model import PositionSigma, RadarSigma, Scenario
-from skyfence.tracker.base import BoolArray, FloatArray, MeasurementModel
+from skyfence.tracker.base import BoolArray, Detections, FloatArray, IntArray, MeasurementModel
 from skyfence.tracker.measurement import Bearing, Position, RadarPolar
 from skyfence.tracker.params import TrackerParams
 
@@ -134,3 +134,39 @@ def sensor_specs(scenario: Scenario) -> list[SensorSpec]:
             propagation_speed_mps=getattr(s, "speed_of_sound_mps", None),
         ))
     return specs
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Rows of one scan that carry the same components, with their model."""
+
+    rows: IntArray  # rows of the scan
+    model: MeasurementModel
+    components: tuple[int, ...]
+
+
+ModelCache = dict[tuple[int, tuple[int, ...]], MeasurementModel]
+
+
+def split_batches(scan: Detections, spec: SensorSpec,
+                  models: ModelCache) -> tuple[BoolArray, list[Batch]]:
+    """Usable rows, and the rows of each set of present components with its model.
+
+    A report lacking a required component is unusable; a missing optional one
+    (NaN) is left out of that report's model. Models are built once per
+    (sensor, components) and kept in ``models``.
+    """
+    finite = np.isfinite(scan.z[:, : FULL_DIM[spec.type]])
+    usable = finite[:, list(REQUIRED[spec.type])].all(axis=1)
+    if spec.type == "radar":  # a radar plot is polar: range and azimuth at least
+        usable &= scan.z[:, 0] > 0
+    code = finite @ (1 << np.arange(finite.shape[1]))
+    batches = []
+    for c in np.unique(code[usable]):
+        components = tuple(int(i) for i in np.flatnonzero((int(c) >> np.arange(64)) & 1))
+        key = (scan.sensor, components)
+        if key not in models:
+            models[key] = spec.model(components)
+        rows = np.flatnonzero(usable & (code == c)).astype(np.int64)
+        batches.append(Batch(rows, models[key], components))
+    return np.asarray(usable, dtype=np.bool_), batches

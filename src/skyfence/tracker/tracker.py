@@ -33,7 +33,7 @@ from skyfence.tracker.motion import predict
 from skyfence.tracker.params import TrackerParams
 from skyfence.tracker.passive_initiator import PassiveInitiator
 from skyfence.tracker.radar_filters import radar_update
-from skyfence.tracker.sensors import FULL_DIM, REQUIRED, SensorSpec
+from skyfence.tracker.sensors import Batch, SensorSpec, split_batches
 from skyfence.tracker.updater import update
 
 
@@ -48,13 +48,6 @@ class StepResult:
     @property
     def used(self) -> int:
         return self.associated + self.initiated
-
-
-@dataclass(frozen=True, slots=True)
-class _Batch:
-    rows: IntArray  # rows of the scan
-    model: MeasurementModel
-    components: tuple[int, ...]
 
 
 class Tracker:
@@ -125,26 +118,13 @@ class Tracker:
             imm.predict_bank(bank, dt, self._imm)
 
     # ------------------------------------------------------------------ parts
-    def _batches(self, scan: Detections) -> tuple[list[_Batch], int]:
+    def _batches(self, scan: Detections) -> tuple[list[Batch], int]:
         """Split rows by which optional components they carry; count unusable rows."""
-        spec = self.sensors[scan.sensor]
-        finite = np.isfinite(scan.z[:, : FULL_DIM[spec.type]])
-        usable = finite[:, list(REQUIRED[spec.type])].all(axis=1)
-        if spec.type == "radar":  # a radar plot is polar: range and azimuth at least
-            usable &= scan.z[:, 0] > 0
-        code = finite @ (1 << np.arange(finite.shape[1]))
-        batches = []
-        for c in np.unique(code[usable]):
-            components = tuple(int(i) for i in np.flatnonzero((int(c) >> np.arange(64)) & 1))
-            key = (scan.sensor, components)
-            if key not in self._models:
-                self._models[key] = spec.model(components)
-            rows = np.flatnonzero(usable & (code == c)).astype(np.int64)
-            batches.append(_Batch(rows, self._models[key], components))
+        usable, batches = split_batches(scan, self.sensors[scan.sensor], self._models)
         return batches, int((~usable).sum())
 
     def _associate_update(
-        self, scan: Detections, spec: SensorSpec, batch: _Batch
+        self, scan: Detections, spec: SensorSpec, batch: Batch
     ) -> tuple[IntArray, BoolArray]:
         """Gate, assign and update one batch. Returns the updated track rows and
         which of the batch's rows may start a track."""
@@ -190,7 +170,7 @@ class Tracker:
         return tracks, spare
 
     def _update(
-        self, scan: Detections, spec: SensorSpec, batch: _Batch, z: FloatArray,
+        self, scan: Detections, spec: SensorSpec, batch: Batch, z: FloatArray,
         tracks: IntArray, meas: IntArray, reinit: BoolArray, loglik: FloatArray,
         pd: float, lam: float,
     ) -> None:
@@ -227,7 +207,7 @@ class Tracker:
         return imm.ekf(z, model)
 
     def _jpda_update(
-        self, scan: Detections, spec: SensorSpec, batch: _Batch, z: FloatArray,
+        self, scan: Detections, spec: SensorSpec, batch: Batch, z: FloatArray,
         hyp: Hypotheses, pd: float, lam: float,
     ) -> tuple[IntArray, BoolArray]:
         """JPDA (jpda.py): every track with a gated report gets the PDA update
