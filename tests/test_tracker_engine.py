@@ -7,10 +7,9 @@ import math
 import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
-from scipy.stats import chi2
 
 from skyfence.tracker import Detections, SensorSpec, Tracker, TrackerParams
-from tracker_synth import cv_truth, radar_scan, radar_spec
+from tracker_synth import cv_truth, monte_carlo_nees, radar_scan, radar_spec
 
 
 def _nearest_confirmed(tracker: Tracker, truth: np.ndarray) -> int:
@@ -29,20 +28,7 @@ def test_nees_single_target_is_consistent() -> None:
     params = TrackerParams(motion="ncv", accel_noise_psd_m2ps3=q,
                            vertical_accel_noise_psd_m2ps3=q, delete_score_drop=math.log(1e9),
                            ground_floor_m=None)
-    nees = np.empty((runs, steps - burn_in))
-    for r in range(runs):
-        rng = np.random.default_rng(1000 + r)
-        spec = radar_spec(pd=0.9, clutter=10)
-        truth = cv_truth(np.array([-1500.0, 3000.0, 300.0, 15.0, -5.0, 0.0]), steps, 1.0, q,
-                         rng)
-        tracker = Tracker([spec], params)
-        for k in range(steps):
-            tracker.step(radar_scan(truth[k:k + 1], spec, rng, float(k), clutter=10))
-            if k >= burn_in:
-                i = _nearest_confirmed(tracker, truth[k])
-                d = tracker.bank.x[i] - truth[k]
-                nees[r, k - burn_in] = d @ np.linalg.solve(tracker.bank.P[i], d)
-    lo, hi = chi2.ppf([0.025, 0.975], 6 * runs) / runs
+    nees, lo, hi = monte_carlo_nees(params, q, 1000, runs, steps, burn_in)
     per_time = nees.mean(axis=0)
     inside = np.mean((per_time >= lo) & (per_time <= hi))
     assert inside >= 0.8, f"only {inside:.0%} of times inside [{lo:.2f}, {hi:.2f}]"

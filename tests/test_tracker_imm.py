@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy.stats import chi2
 
 from skyfence.tracker import Detections, TrackBank, Tracker, TrackerParams
 from skyfence.tracker.imm import (
@@ -17,7 +16,7 @@ from skyfence.tracker.imm import (
     transition_matrix,
     update_modes,
 )
-from tracker_synth import cv_truth, radar_scan, radar_spec
+from tracker_synth import cv_truth, monte_carlo_nees, radar_scan, radar_spec
 
 G_MPS2 = 9.80665
 
@@ -236,22 +235,7 @@ def test_imm_nees_on_a_constant_velocity_target(mode: int) -> None:
     runs, steps, burn_in = 30, 80, 15
     p = TrackerParams(motion="imm", delete_score_drop=math.log(1e9), ground_floor_m=None)
     q = (p.imm_accel_noise_psd_m2ps3[mode],) * 2 + (p.imm_vertical_accel_noise_psd_m2ps3[mode],)
-    nees = np.empty((runs, steps - burn_in))
-    for r in range(runs):
-        rng = np.random.default_rng(2000 + r)
-        spec = radar_spec(pd=0.9, clutter=10)
-        truth = cv_truth(np.array([-1500.0, 3000.0, 300.0, 15.0, -5.0, 0.0]), steps, 1.0, q,
-                         rng)
-        tracker = Tracker([spec], p)
-        for k in range(steps):
-            tracker.step(radar_scan(truth[k:k + 1], spec, rng, float(k), clutter=10))
-            if k >= burn_in:
-                b = tracker.bank
-                rows = np.flatnonzero(b.confirmed)
-                i = rows[np.argmin(np.linalg.norm(b.x[rows, :3] - truth[k, :3], axis=1))]
-                d = b.x[i] - truth[k]
-                nees[r, k - burn_in] = d @ np.linalg.solve(b.P[i], d)
-    lo, hi = chi2.ppf([0.025, 0.975], 6 * runs) / runs
+    nees, lo, hi = monte_carlo_nees(p, q, 2000, runs, steps, burn_in)
     per_time = nees.mean(axis=0)
     inside = np.mean((per_time >= lo) & (per_time <= hi))
     assert lo <= nees.mean() <= hi, f"ANEES {nees.mean():.2f} outside [{lo:.2f}, {hi:.2f}]"

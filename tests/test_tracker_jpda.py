@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import yaml
 from scipy.optimize import linear_sum_assignment
-from scipy.stats import chi2
 
 from skyfence.cli import main
 from skyfence.tracker import Detections, SensorSpec, TrackBank, Tracker, TrackerParams
@@ -28,7 +27,7 @@ from skyfence.tracker.jpda import (
 )
 from skyfence.tracker.measurement import Position, RadarPolar
 from skyfence.tracker.updater import update
-from tracker_synth import cv_truth, radar_line, radar_scan, radar_spec, site
+from tracker_synth import cv_truth, monte_carlo_nees, radar_line, radar_scan, radar_spec, site
 
 Method = Literal["exact", "bp", "auto"]
 METHODS: tuple[Method, ...] = ("exact", "bp", "auto")
@@ -258,22 +257,7 @@ def test_nees_single_target_in_light_clutter_is_consistent() -> None:
     params = TrackerParams(accel_noise_psd_m2ps3=q, vertical_accel_noise_psd_m2ps3=q,
                            delete_score_drop=math.log(1e9), ground_floor_m=None,
                            association="jpda")
-    nees = np.empty((runs, steps - burn_in))
-    for r in range(runs):
-        rng = np.random.default_rng(2000 + r)
-        spec = radar_spec(pd=0.9, clutter=10)
-        truth = cv_truth(np.array([-1500.0, 3000.0, 300.0, 15.0, -5.0, 0.0]), steps, 1.0, q,
-                         rng)
-        tracker = Tracker([spec], params)
-        for k in range(steps):
-            tracker.step(radar_scan(truth[k:k + 1], spec, rng, float(k), clutter=10))
-            if k >= burn_in:
-                b = tracker.bank
-                rows = np.flatnonzero(b.confirmed)
-                i = rows[np.argmin(np.linalg.norm(b.x[rows, :3] - truth[k, :3], axis=1))]
-                d = b.x[i] - truth[k]
-                nees[r, k - burn_in] = d @ np.linalg.solve(b.P[i], d)
-    lo, hi = chi2.ppf([0.025, 0.975], 6 * runs) / runs
+    nees, lo, hi = monte_carlo_nees(params, q, 2000, runs, steps, burn_in)
     per_time = nees.mean(axis=0)
     inside = np.mean((per_time >= lo) & (per_time <= hi))
     assert inside >= 0.8, f"only {inside:.0%} of times inside [{lo:.2f}, {hi:.2f}]"
