@@ -17,8 +17,9 @@ just before the first step) and a status: ``ok``, ``partial`` (stopped when
 the tracker's own time passed ``budget_s``), ``skipped`` or ``error``.
 
 Configurations: ``skyfence`` followed by option words — ``gnn``, ``jpda``
-(association), ``bjpda`` (JPDA for bearings too), ``imm`` (motion) — on all
-sensors, or radar plots only with a ``-radar`` suffix,
+(association), ``bjpda`` (JPDA for bearings too), ``ncv``, ``imm`` (motion);
+``TrackerParams``' defaults otherwise — on all sensors, or radar plots only
+with a ``-radar`` suffix,
 ``clairvoyant`` / ``clairvoyant-radar`` (the reference, true associations),
 and Stone Soup's ``ss-{gnn,jpda}-{ekf,ukf}`` (radar only; ``-exhaustive``
 suffix: without the k-d tree, to check it drops nothing).
@@ -42,7 +43,8 @@ from skyfence.track_io import ScanReader, TickWriter
 from skyfence.tracker import Tracker, TrackerParams
 from skyfence.tracker.clairvoyant import ClairvoyantTracker
 
-OPTIONS = {"jpda": ("association", "jpda"), "imm": ("motion", "imm"),
+OPTIONS = {"gnn": ("association", "gnn"), "jpda": ("association", "jpda"),
+           "ncv": ("motion", "ncv"), "imm": ("motion", "imm"),
            "bjpda": ("bearing_update", "jpda")}
 """Config word → the TrackerParams field and value it sets (skipped if absent)."""
 

@@ -11,12 +11,15 @@ of its own (``bench/bench_worker.py``), then scores each tracks.jsonl with
 :func:`skyfence.evaluate.evaluate`. Configurations:
 
 - ``skyfence-gnn``, ``skyfence-jpda``, ``skyfence-jpda-bjpda`` (JPDA for
-  bearings too), ``skyfence-imm``, ``skyfence-jpda-imm``: the tracker on every
-  sensor (each option only where ``TrackerParams`` has it; otherwise "skipped");
+  bearings too), ``skyfence-gnn-ncv`` (one nearly-constant-velocity model
+  instead of the default motion model): the tracker on every sensor, with
+  ``TrackerParams``' defaults except what the name says (each option only
+  where ``TrackerParams`` has it; otherwise "skipped");
 - ``skyfence-gnn-radar``, ``skyfence-jpda-radar``: radar plots only, the
   like-for-like rows against Stone Soup;
-- ``clairvoyant`` / ``clairvoyant-radar``: the same filter fed the true
-  associations (``skyfence.tracker.clairvoyant``), the practical lower bound;
+- ``clairvoyant`` / ``clairvoyant-radar``: the same filter (default
+  ``TrackerParams``) fed the true associations
+  (``skyfence.tracker.clairvoyant``), the practical lower bound;
 - ``ss-gnn-ekf``, ``ss-gnn-ukf``, ``ss-jpda-ekf``, ``ss-jpda-ukf``: Stone
   Soup on the radar plots only (``bench/stonesoup_configs.py`` says how and why).
 
@@ -45,6 +48,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -62,10 +66,12 @@ from skyfence.sim.writer import write_simulation
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PY = sys.executable
+SNAPSHOT = RESULTS / "code"
+"""A copy of src/skyfence taken at the start: every worker imports it (PYTHONPATH), so
+a run measures one version of the tracker even while the working tree changes."""
 
-SKYFENCE = ("skyfence-gnn", "skyfence-jpda", "skyfence-jpda-bjpda", "skyfence-imm",
-            "skyfence-jpda-imm", "skyfence-gnn-radar", "skyfence-jpda-radar", "clairvoyant",
-            "clairvoyant-radar")
+SKYFENCE = ("skyfence-gnn", "skyfence-jpda", "skyfence-jpda-bjpda", "skyfence-gnn-ncv",
+            "skyfence-gnn-radar", "skyfence-jpda-radar", "clairvoyant", "clairvoyant-radar")
 STONESOUP = ("ss-gnn-ekf", "ss-gnn-ukf", "ss-jpda-ekf", "ss-jpda-ukf")
 SWEEP_SKYFENCE = ("skyfence-gnn", "skyfence-jpda", "skyfence-gnn-radar", "clairvoyant",
                   "clairvoyant-radar")
@@ -160,7 +166,7 @@ def run_config(folder: Path, config: str, budget_s: float | None) -> dict[str, A
     timeout = 2 * (budget_s or 600.0) + 300.0
     try:
         subprocess.run([PY, str(ROOT / "bench" / "bench_worker.py"), str(job_path)],
-                       timeout=timeout, check=False, cwd=ROOT)
+                       timeout=timeout, check=False, cwd=ROOT, env=_worker_env())
     except subprocess.TimeoutExpired:
         return {"status": f"timeout after {timeout:.0f} s"}
     wall = time.perf_counter() - started
@@ -182,6 +188,32 @@ def run_config(folder: Path, config: str, budget_s: float | None) -> dict[str, A
     if config != SPAN_REFERENCE:
         tracks.unlink(missing_ok=True)
     return out
+
+
+def _worker_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(SNAPSHOT)}
+
+
+def snapshot_code() -> dict[str, Any]:
+    """Copy src/skyfence for the workers; say which commit it is and whether it differs."""
+    shutil.rmtree(SNAPSHOT, ignore_errors=True)
+    shutil.copytree(ROOT / "src" / "skyfence", SNAPSHOT / "skyfence",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False)
+        return done.stdout.strip()
+
+    from skyfence.tracker import TrackerParams
+
+    p = TrackerParams()
+    defaults = {k: getattr(p, k) for k in ("motion", "association", "bearing_update",
+                                           "radar_update", "passive_initiation")
+                if hasattr(p, k)}
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "src_modified": bool(git("status", "--porcelain", "--", "src")),
+            "tracker_defaults": defaults}
 
 
 def _timing(raw: dict[str, Any]) -> dict[str, Any]:
@@ -464,7 +496,10 @@ def markdown(report: dict[str, Any]) -> str:
         f"Command: `{m['command']}` — {m['date']}, {m['machine']}, Stone Soup "
         f"{m['stonesoup']}; {m['jobs']} configurations at a time; load average "
         f"{m['load_avg_start']} at start, {m.get('load_avg_end', '?')} at the end; "
-        f"{m.get('wall_s', 0) / 60:.0f} min.", "",
+        f"{m.get('wall_s', 0) / 60:.0f} min. skyfence at commit {m['commit']}"
+        f"{' with uncommitted changes in src/' if m['src_modified'] else ''}; tracker "
+        f"defaults: " + ", ".join(f"{k}={v}" for k, v in m["tracker_defaults"].items())
+        + ".", "",
         "ms/scan: the tracker's own time (no file I/O) per 1-s radar period, the passive "
         "and cooperative reports of that second included for all-sensor rows. Peak RSS: "
         "VmHWM of the configuration's own process (Python, libraries and the scans held "
@@ -517,6 +552,7 @@ def main() -> None:
         "stonesoup": stonesoup.__version__,
         "load_avg_start": round(os.getloadavg()[0], 2),
         "jobs": args.jobs,
+        **snapshot_code(),
     }
     print(f"simulating ({'quick' if args.quick else 'full'} plan)...", flush=True)
     folders = {name: simulate(name, over, args.resimulate) for name, over, _ in plan.scenarios}

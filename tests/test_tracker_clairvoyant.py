@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ from skyfence.scenario.load import validate
 from skyfence.sim.sensors.common import polar
 from skyfence.sim.writer import write_simulation
 from skyfence.track_io import run_track
-from skyfence.tracker import Detections, Tracker
+from skyfence.tracker import Detections, Tracker, TrackerParams
 from skyfence.tracker.clairvoyant import ClairvoyantTracker
 from tracker_synth import clutter_plots, cv_truth, radar_spec
 
@@ -84,13 +84,16 @@ SCENARIO: dict[str, Any] = {
 }
 
 
-def test_gospa_no_worse_than_the_tracker(tmp_path: Path) -> None:
-    """On the same simulated measurements the reference scores at least as well."""
+@pytest.mark.parametrize("motion", ["ncv", "imm"])
+def test_gospa_no_worse_than_the_tracker(motion: Literal["ncv", "imm"], tmp_path: Path) -> None:
+    """On the same simulated measurements, with the same filter, the reference
+    scores at least as well."""
     site = validate(SCENARIO, "<test>")
     write_simulation(site, tmp_path)
     meas, truth = tmp_path / "measurements.jsonl", tmp_path / "truth.jsonl"
-    run_track(site, meas, tmp_path / "tracks.jsonl")
-    summary = run_clairvoyant(site, meas, tmp_path / "reference.jsonl")
+    params = TrackerParams(motion=motion)
+    run_track(site, meas, tmp_path / "tracks.jsonl", params=params)
+    summary = run_clairvoyant(site, meas, tmp_path / "reference.jsonl", params=params)
     assert summary["scans"] == 151 and summary["tracks_confirmed"] >= 6
     real = evaluate(site, truth, tmp_path / "tracks.jsonl")["gospa"]
     ref = evaluate(site, truth, tmp_path / "reference.jsonl")["gospa"]

@@ -29,8 +29,8 @@ class TrackerParams:
     152.7 → 139.1 and 163.8 → 153.6, birds-only 207.1 → 193.1 and
     208.5 → 195.1, dense-swarm (120 s) 925.8 → 906.8; no single q does as
     well on all (q = 5: birds-only 192.6 but night-swarm 61.2). The IMM costs
-    ~1.5× the NCV tracker's time on the bundled scenarios, ~1.15× at 500
-    targets."""
+    1.3–1.6× the NCV tracker's CPU time (night-swarm 1.3×, airport-mixed
+    1.6×, birds-only 1.5×, dense-swarm with 500 drones 1.3×)."""
     imm_accel_noise_psd_m2ps3: tuple[float, ...] = (0.2, 5.0, 50.0)
     """IMM: horizontal acceleration PSD q of each mode (m²/s³): quiet (straight
     and level: the velocity wanders ~0.45 m/s in a second), agile (~2 m/s² of
@@ -56,7 +56,7 @@ class TrackerParams:
     8 gating on the combined estimate) and lowered mean GOSPA on the bird
     scenarios (airport-mixed 139.1 → 135.4, birds-only 193.1 → 189.9) but
     not on the drone ones (night-swarm 58.4 → 58.6, dense-swarm 906.8 →
-    911.6), for up to twice the tracker's time (the manoeuvring mode's wide
+    911.6), for 1.1–1.3× the IMM's CPU time (the manoeuvring mode's wide
     gates bring many more candidate pairs): off by default."""
 
     # ------------------------------------------------------------- initiation
