@@ -300,6 +300,19 @@ class TickWriter:
 
 
 # ------------------------------------------------------------------ the run
+def open_inputs(scenario: Scenario | str | Path, measurements_path: str | Path,
+                output_period_s: float) -> tuple[Scenario, Path]:
+    """The site and the measurements path of a run, checked (a missing file is the
+    user's error)."""
+    if output_period_s <= 0:
+        raise ValueError("output_period_s must be > 0")
+    site = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    path = Path(measurements_path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such measurements file")
+    return site, path
+
+
 def run_track(
     scenario: Scenario | str | Path,
     measurements_path: str | Path,
@@ -323,12 +336,7 @@ def run_track(
     ``reordered_lines`` (out of order within the lag, put right) and up to 20
     ``late_line_examples``. ``progress``: a progress line on stderr.
     """
-    if output_period_s <= 0:
-        raise ValueError("output_period_s must be > 0")
-    site = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    path = Path(measurements_path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such measurements file")
+    site, path = open_inputs(scenario, measurements_path, output_period_s)
     reader = ScanReader(site, reorder_window_s)
     tracker = Tracker(reader.specs, params or TrackerParams())
     started = time.perf_counter()

@@ -27,8 +27,8 @@ import numpy as np
 
 from skyfence.errors import UserError
 from skyfence.evaluate.records import AssociationLine, decode_lines
-from skyfence.scenario import Scenario, load_scenario
-from skyfence.track_io import ScanReader, TickWriter
+from skyfence.scenario import Scenario
+from skyfence.track_io import ScanReader, TickWriter, open_inputs
 from skyfence.tracker import Detections, SensorSpec, TrackerParams
 from skyfence.tracker.base import ObjectArray
 from skyfence.tracker.clairvoyant import ClairvoyantTracker, Confirm
@@ -69,12 +69,7 @@ def run_clairvoyant(
 ) -> dict[str, Any]:
     """Track with the true associations (default: ``associations.jsonl`` beside the
     measurements); write tracks.jsonl; return a summary like ``run_track``'s."""
-    if output_period_s <= 0:
-        raise ValueError("output_period_s must be > 0")
-    site = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    path = Path(measurements_path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such measurements file")
+    site, path = open_inputs(scenario, measurements_path, output_period_s)
     assoc = Path(associations_path) if associations_path else path.parent / ASSOCIATIONS
     table = read_associations(assoc)
     reader = ScanReader(site)
