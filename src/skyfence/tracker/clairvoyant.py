@@ -70,17 +70,16 @@ from skyfence.tracker.base import (
 from skyfence.tracker.constraint import truncate_height
 from skyfence.tracker.gating import pair_statistics
 from skyfence.tracker.measurement import RadarPolar
-from skyfence.tracker.motion import predict
 from skyfence.tracker.params import TrackerParams
 from skyfence.tracker.radar_filters import radar_update
 from skyfence.tracker.sensors import SensorSpec, split_batches
-from skyfence.tracker.tracker import StepResult
+from skyfence.tracker.tracker import BankPredictor, StepResult
 from skyfence.tracker.updater import update
 
 Confirm = Literal["tracker", "second_update"]
 
 
-class ClairvoyantTracker:
+class ClairvoyantTracker(BankPredictor):
     """Tracks fed true associations (see module doc); the Tracker's read interface."""
 
     def __init__(self, sensors: Sequence[SensorSpec], params: TrackerParams | None = None,
@@ -139,27 +138,6 @@ class ClairvoyantTracker:
         born = self._initiate(scan, spec, new, ids)
         self._manage(confirmed_before)
         return StepResult(int(hit.sum()), born, int((~usable).sum()))
-
-    def predict(self, t_s: float) -> None:
-        """Every track to ``t_s`` (the bank keeps one common time)."""
-        if t_s > self.t_s and len(self.bank):
-            self._predict(self.bank, t_s - self.t_s)
-        self.t_s = max(self.t_s, t_s)
-
-    def confirmed_at(self, t_s: float) -> TrackBank:
-        """A copy of the confirmed tracks predicted to ``t_s`` (≥ the bank's time)."""
-        out = self.bank.take(self.bank.confirmed)
-        dt = max(t_s - self.t_s, 0.0) if math.isfinite(self.t_s) else 0.0
-        if len(out) and dt > 0:
-            self._predict(out, dt)
-        return out
-
-    def _predict(self, bank: TrackBank, dt: float) -> None:
-        """``bank`` ``dt`` seconds ahead under the motion model (in place)."""
-        if self._imm is None:
-            bank.x, bank.P = predict(bank.x, bank.P, dt, self._q)
-        else:
-            imm.predict_bank(bank, dt, self._imm)
 
     # ------------------------------------------------------------------ parts
 

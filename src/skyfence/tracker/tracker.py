@@ -50,7 +50,38 @@ class StepResult:
         return self.associated + self.initiated
 
 
-class Tracker:
+class BankPredictor:
+    """Keeps a track bank at one common time under the site's motion model (NCV or
+    IMM); shared by :class:`Tracker` and the clairvoyant reference."""
+
+    bank: TrackBank
+    t_s: float
+    _q: FloatArray
+    _imm: imm.ImmModes | None
+
+    def predict(self, t_s: float) -> None:
+        """Every track to ``t_s`` (the bank keeps one common time)."""
+        if t_s > self.t_s and len(self.bank):
+            self._predict(self.bank, t_s - self.t_s)
+        self.t_s = max(self.t_s, t_s)
+
+    def confirmed_at(self, t_s: float) -> TrackBank:
+        """A copy of the confirmed tracks predicted to ``t_s`` (≥ the bank's time)."""
+        out = self.bank.take(self.bank.confirmed)
+        dt = max(t_s - self.t_s, 0.0) if math.isfinite(self.t_s) else 0.0
+        if len(out) and dt > 0:
+            self._predict(out, dt)
+        return out
+
+    def _predict(self, bank: TrackBank, dt: float) -> None:
+        """``bank`` ``dt`` seconds ahead under the motion model (in place)."""
+        if self._imm is None:
+            bank.x, bank.P = predict(bank.x, bank.P, dt, self._q)
+        else:
+            imm.predict_bank(bank, dt, self._imm)
+
+
+class Tracker(BankPredictor):
     """Multi-sensor GNN/EKF tracker over a track bank (see module doc)."""
 
     def __init__(self, sensors: Sequence[SensorSpec], params: TrackerParams | None = None):
@@ -95,27 +126,6 @@ class Tracker:
     @property
     def tracks_started(self) -> int:
         return self._next_id - 1
-
-    def predict(self, t_s: float) -> None:
-        """Every track to ``t_s`` (the bank keeps one common time)."""
-        if t_s > self.t_s and len(self.bank):
-            self._predict(self.bank, t_s - self.t_s)
-        self.t_s = max(self.t_s, t_s)
-
-    def confirmed_at(self, t_s: float) -> TrackBank:
-        """A copy of the confirmed tracks predicted to ``t_s`` (≥ the bank's time)."""
-        out = self.bank.take(self.bank.confirmed)
-        dt = max(t_s - self.t_s, 0.0) if math.isfinite(self.t_s) else 0.0
-        if len(out) and dt > 0:
-            self._predict(out, dt)
-        return out
-
-    def _predict(self, bank: TrackBank, dt: float) -> None:
-        """``bank`` ``dt`` seconds ahead under the motion model (in place)."""
-        if self._imm is None:
-            bank.x, bank.P = predict(bank.x, bank.P, dt, self._q)
-        else:
-            imm.predict_bank(bank, dt, self._imm)
 
     # ------------------------------------------------------------------ parts
     def _batches(self, scan: Detections) -> tuple[list[Batch], int]:
