@@ -14,6 +14,7 @@ SMALL = {
     "airport-mixed": ["duration_s=120"],
     "birds-only": ["duration_s=120"],
     "dense-swarm": ["duration_s=60", "targets.0.count=40"],
+    "spoofing": ["duration_s=120"],  # the displaced broadcast starts at 90 s
 }
 
 

@@ -7,8 +7,9 @@ out of float range, so every number read is finite. Blank lines are skipped;
 unknown fields are ignored (the scorer reads only what it needs). Field contracts are DESIGN.md's:
 
 - truth: ``{"t", "id", "kind", "enu_m": [x, y, z], "vel_mps": [vx, vy, vz]}``
-- tracks: ``{"t", "track_id", "enu_m", ...}`` (the rest is not scored here)
-- alerts: ``{"alert_id", "t_start", "track_ids": [...], "zone", ...}``
+- tracks: ``{"t", "track_id", "enu_m", "class", ...}`` (``class`` null or
+  absent reads as ``unknown``; the rest is not scored here)
+- alerts: ``{"alert_id", "kind", "t_start", "t_end", "track_ids": [...], "zone", ...}``
 - associations (written by the simulator beside ``truth.jsonl``):
   ``{"t", "sensor", "id"}``, ``id`` null for clutter.
 """
@@ -16,7 +17,7 @@ unknown fields are ignored (the scorer reads only what it needs). Field contract
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -44,6 +45,7 @@ class TrackLine(msgspec.Struct, gc=False):
     t: float
     track_id: str | int
     enu_m: tuple[float, float, float]
+    class_: str | None = msgspec.field(default=None, name="class")
 
 
 class AlertLine(msgspec.Struct):
@@ -78,7 +80,8 @@ class TruthTable:
 
 @dataclass(frozen=True)
 class TrackTable:
-    """Track rows as arrays; ``track`` indexes ``track_ids`` (first-appearance order)."""
+    """Track rows as arrays; ``track`` indexes ``track_ids`` (first-appearance order),
+    ``track_class`` indexes ``classes`` (the ``class`` strings, first-appearance order)."""
 
     path: str
     t_s: FloatArray
@@ -86,6 +89,8 @@ class TrackTable:
     enu_m: FloatArray
     line: IntArray
     track_ids: list[str]
+    track_class: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    classes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Alert:
     t_start_s: float
     track_ids: frozenset[str]
     zone: str | None
+    kind: str | None = None
+    t_end_s: float | None = None
 
 
 def decode_lines(path: str | Path, kind: type[T]) -> Iterator[tuple[int, T]]:
@@ -142,12 +149,15 @@ def read_truth(path: str | Path) -> TruthTable:
 
 def read_tracks(path: str | Path) -> TrackTable:
     index: dict[str, int] = {}
-    t, track, pos, lines = [], [], [], []
+    class_index: dict[str, int] = {}
+    t, track, pos, lines, cls = [], [], [], [], []
     for number, row in decode_lines(path, TrackLine):
         t.append(row.t)
         track.append(index.setdefault(str(row.track_id), len(index)))
         pos.append(row.enu_m)
         lines.append(number)
+        name = "unknown" if row.class_ is None else row.class_
+        cls.append(class_index.setdefault(name, len(class_index)))
     return TrackTable(
         path=str(path),
         t_s=np.array(t, dtype=np.float64),
@@ -155,6 +165,8 @@ def read_tracks(path: str | Path) -> TrackTable:
         enu_m=np.array(pos, dtype=np.float64).reshape(-1, 3),
         line=np.array(lines, dtype=np.int64),
         track_ids=list(index),
+        track_class=np.array(cls, dtype=np.int64),
+        classes=list(class_index),
     )
 
 
@@ -167,6 +179,8 @@ def read_alerts(path: str | Path) -> list[Alert]:
                 t_start_s=row.t_start,
                 track_ids=frozenset(str(x) for x in row.track_ids),
                 zone=row.zone,
+                kind=row.kind,
+                t_end_s=row.t_end,
             )
         )
     return alerts

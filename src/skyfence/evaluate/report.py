@@ -51,6 +51,29 @@ Fields
     ``alert_t_start_s`` (the first alert naming a track matched to the target
     by the entry tick, null if none or no alerts), ``lead_time_s`` (see
     :mod:`skyfence.evaluate.zones`; null without alerts).
+``classification``
+    Confusion over track time (see :mod:`skyfence.evaluate.classification`):
+    ``period_s`` (seconds one tick weighs), ``min_age_s`` (10), ``rows``
+    (truth kinds), ``columns`` (track classes), ``track_s`` (truth kind →
+    class → track-seconds), ``track_s_aged`` (the same over track lines at
+    least ``min_age_s`` after the track's first line), ``rates`` and
+    ``rates_aged`` (``KIND_as_drone``: the share of that kind's track time
+    classified drone; null for an empty row).
+``alert_lead_time``
+    Per true drone that entered a critical zone (its first such entry; see
+    :mod:`skyfence.evaluate.zones`): ``alerts_given``, ``drones`` (how many),
+    ``alerted_in_time`` (an alert started at or before the entry; null
+    without alerts), ``median_s``, ``mean_s`` (lead times, a drone never
+    alerted counting 0; null without alerts or drones), ``per_drone``: in
+    order of entry, ``target``, ``zone``, ``entry_t_s``, ``alert_id``,
+    ``alert_kind``, ``alert_t_start_s``, ``lead_time_s``.
+``false_alerts``
+    Alerts none of whose tracks ever matched a true drone (see
+    :mod:`skyfence.evaluate.false_alerts`): ``alerts_given``, ``hours``
+    (scenario ``duration_s`` / 3600), ``scored`` (alerts other than sensor
+    health), ``sensor_health`` (those excluded), ``count``, ``per_hour``
+    (null without alerts), ``alerts``: the false ones, ``alert_id``, ``kind``,
+    ``t_start_s``, ``zone``, ``track_ids``.
 ``targets``
     Per truth id (first-appearance order): ``kind``, ``ticks``,
     ``detectable_ticks``, ``matched_ticks``, ``track_ids`` (distinct, in order
@@ -71,7 +94,9 @@ import numpy as np
 import numpy.typing as npt
 
 from skyfence.errors import UserError
+from skyfence.evaluate.classification import classification_section, track_age_s
 from skyfence.evaluate.detectability import detectable_points, scenario_index
+from skyfence.evaluate.false_alerts import false_alert_section
 from skyfence.evaluate.gospa import STANDARD, GospaParams, GospaResult, gospa_grouped
 from skyfence.evaluate.identity import IdentityStats, identity_stats
 from skyfence.evaluate.records import (
@@ -83,7 +108,13 @@ from skyfence.evaluate.records import (
     read_tracks,
     read_truth,
 )
-from skyfence.evaluate.zones import first_alert, lead_time_s, zone_entries
+from skyfence.evaluate.zones import (
+    ZoneEntry,
+    first_alert,
+    first_critical_entries,
+    lead_time_s,
+    zone_entries,
+)
 from skyfence.scenario import Scenario, load_scenario
 from skyfence.sim.sensors import SensorModel, make_sensor
 from skyfence.sim.targets import expand_targets
@@ -111,6 +142,7 @@ class Scored:
     identity: IdentityStats
     params: GospaParams
     min_pd: float
+    matched_row: IntArray  # (R,) the track line matched to each truth row, -1: none
 
 
 def evaluate(
@@ -141,6 +173,7 @@ def evaluate(
     scored = score(scen, truth, tracks, models, min_pd, params)
     assoc = Path(truth_path).parent / ASSOCIATIONS_FILE
     first_det = first_detections(assoc) if assoc.is_file() else None
+    entries = zone_entries(scen.site.zones, truth.enu_m, truth.target, scored.truth_tick)
     return {
         "scenario": scen.name,
         "inputs": {
@@ -159,7 +192,11 @@ def evaluate(
             "fragmentations": int(scored.identity.fragmentations.sum()),
         },
         **_targets_and_time_to_track(scored, first_det),
-        "zone_entries": _zone_section(scored, alerts),
+        "zone_entries": _zone_section(scored, entries, alerts),
+        "classification": _classification(scored),
+        "alert_lead_time": _drone_lead_section(scored, entries, alerts),
+        "false_alerts": false_alert_section(alerts, _drone_tracks(scored),
+                                            scen.duration_s),
     }
 
 
@@ -191,8 +228,10 @@ def score(
     matched_track = np.full(len(assigned), -1, dtype=np.int64)
     matched_track[assigned >= 0] = tracks.track[on_tick[assigned[assigned >= 0]]]
     stats = identity_stats(truth.target, truth_tick, matched_track, detectable, len(truth.ids))
+    matched_row = np.full(len(assigned), -1, dtype=np.int64)
+    matched_row[assigned >= 0] = on_tick[assigned[assigned >= 0]]
     return Scored(scen, truth, tracks, tick_t_s, truth_tick, track_tick, detectable, result,
-                  stats, params, min_pd)
+                  stats, params, min_pd, matched_row)
 
 
 def truth_ticks(t_s: FloatArray) -> tuple[FloatArray, IntArray]:
@@ -330,8 +369,9 @@ def _tick_time(tick_t_s: FloatArray, tick: int) -> float | None:
     return None if tick < 0 else float(tick_t_s[tick])
 
 
-def _zone_section(s: Scored, alerts: list[Alert] | None) -> dict[str, Any]:
-    entries = zone_entries(s.scenario.site.zones, s.truth.enu_m, s.truth.target, s.truth_tick)
+def _zone_section(
+    s: Scored, entries: list[ZoneEntry], alerts: list[Alert] | None
+) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     in_time = 0
     for e in entries:
@@ -347,9 +387,7 @@ def _zone_section(s: Scored, alerts: list[Alert] | None) -> dict[str, Any]:
             "lead_time_s": None,
         }
         if alerts is not None:
-            names = {s.tracks.track_ids[j] for j in s.identity.matches.tracks_until(
-                e.target, e.tick)}
-            alert = first_alert(alerts, names)
+            alert = _alert_before(s, e, alerts)
             row["lead_time_s"] = lead_time_s(entry_t, alert)
             if alert is not None:
                 row["alert_id"] = alert.alert_id
@@ -364,3 +402,57 @@ def _zone_section(s: Scored, alerts: list[Alert] | None) -> dict[str, Any]:
         "mean_lead_time_s": float(np.mean(leads)) if leads else None,
         "entries": rows,
     }
+
+
+def _alert_before(s: Scored, e: ZoneEntry, alerts: list[Alert]) -> Alert | None:
+    """The first alert naming a track matched to the entry's target by the entry tick."""
+    names = {s.tracks.track_ids[j] for j in s.identity.matches.tracks_until(e.target, e.tick)}
+    return first_alert(alerts, names)
+
+
+def _classification(s: Scored) -> dict[str, Any]:
+    """Confusion over the matched (truth, track line) pairs of every tick."""
+    truth_rows = np.flatnonzero(s.matched_row >= 0)
+    track_rows = s.matched_row[truth_rows]
+    kinds = np.unique(np.asarray(s.truth.kinds), return_inverse=True)
+    age = track_age_s(s.tracks.t_s, s.tracks.track, len(s.tracks.track_ids))
+    return classification_section(
+        kinds[0].tolist(), kinds[1][s.truth.target[truth_rows]].astype(np.int64),
+        s.tracks.classes, s.tracks.track_class[track_rows], age[track_rows], s.tick_t_s,
+    )
+
+
+def _drone_lead_section(
+    s: Scored, entries: list[ZoneEntry], alerts: list[Alert] | None
+) -> dict[str, Any]:
+    """Alert lead time per true drone at its first critical-zone entry."""
+    is_drone = [k == "drone" for k in s.truth.kinds]
+    rows: list[dict[str, Any]] = []
+    for e in first_critical_entries(entries, is_drone):
+        entry_t = float(s.tick_t_s[e.tick])
+        alert = None if alerts is None else _alert_before(s, e, alerts)
+        rows.append({
+            "target": s.truth.ids[e.target], "zone": e.zone, "entry_t_s": entry_t,
+            "alert_id": None if alert is None else alert.alert_id,
+            "alert_kind": None if alert is None else alert.kind,
+            "alert_t_start_s": None if alert is None else alert.t_start_s,
+            "lead_time_s": None if alerts is None else lead_time_s(entry_t, alert),
+        })
+    leads = [r["lead_time_s"] for r in rows if r["lead_time_s"] is not None]
+    in_time = sum(r["alert_t_start_s"] is not None and r["alert_t_start_s"] <= r["entry_t_s"]
+                  for r in rows)
+    return {
+        "alerts_given": alerts is not None,
+        "drones": len(rows),
+        "alerted_in_time": in_time if alerts is not None else None,
+        "median_s": float(np.median(leads)) if leads else None,
+        "mean_s": float(np.mean(leads)) if leads else None,
+        "per_drone": rows,
+    }
+
+
+def _drone_tracks(s: Scored) -> set[str]:
+    """Names of the tracks matched to a true drone at any tick."""
+    m = s.identity.matches
+    drone = np.array([k == "drone" for k in s.truth.kinds], dtype=bool)
+    return {s.tracks.track_ids[j] for j in np.unique(m.track[drone[m.target]]).tolist()}

@@ -20,6 +20,12 @@ where :math:`a^*` is the alert with the earliest ``t_start`` whose
 ``track_ids`` include a track matched to the target at any tick up to and
 including the entry tick; 0 when there is no such alert (an alert that starts
 after the entry gave no warning either).
+
+Per true drone (truth ``kind`` drone) that entered a critical zone, its
+critical entry is its earliest entry into any critical zone (on a tie, the
+zone listed first in the scenario), and its lead time is the same formula at
+that entry: seconds from the first alert about it to the entry, 0 for a drone
+never alerted by then.
 """
 
 from __future__ import annotations
@@ -32,32 +38,11 @@ import numpy.typing as npt
 
 from skyfence.evaluate.records import Alert
 from skyfence.scenario.model import Zone
+from skyfence.zones import points_in_circle, points_in_polygon
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-
-
-def points_in_circle(xy: FloatArray, center_m: Sequence[float], radius_m: float) -> BoolArray:
-    """(N,) inside or on the circle; ``xy`` is (N, 2) or (N, >=2) (extra columns ignored)."""
-    dx = xy[:, 0] - center_m[0]
-    dy = xy[:, 1] - center_m[1]
-    inside: BoolArray = dx * dx + dy * dy <= radius_m * radius_m
-    return inside
-
-
-def points_in_polygon(xy: FloatArray, polygon_m: npt.ArrayLike) -> BoolArray:
-    """(N,) inside the polygon by the even-odd rule (vertices (K, 2), closed implicitly)."""
-    poly = np.asarray(polygon_m, dtype=np.float64)
-    x, y = xy[:, 0], xy[:, 1]
-    inside = np.zeros(len(xy), dtype=bool)
-    for (x1, y1), (x2, y2) in zip(poly, np.roll(poly, -1, axis=0), strict=True):
-        if y1 == y2:
-            continue  # a horizontal edge never straddles
-        straddles = (y1 > y) != (y2 > y)
-        x_cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
-        inside ^= straddles & (x < x_cross)
-    return inside
 
 
 def points_in_zone(xy: FloatArray, zone: Zone) -> BoolArray:
@@ -101,3 +86,19 @@ def lead_time_s(entry_t_s: float, alert: Alert | None) -> float:
     """:math:`\\max(0, t_\\text{entry} - t_\\text{start})`; 0 without an alert."""
     return 0.0 if alert is None else max(0.0, entry_t_s - alert.t_start_s)
 
+
+def first_critical_entries(
+    entries: Sequence[ZoneEntry], is_drone: Sequence[bool]
+) -> list[ZoneEntry]:
+    """Each drone target's first entry into a critical zone, in order of entry.
+
+    ``entries`` as :func:`zone_entries` gives them (zone by zone, so on a tie
+    the zone listed first wins); ``is_drone`` per target index.
+    """
+    first: dict[int, ZoneEntry] = {}
+    for e in entries:
+        if e.level == "critical" and is_drone[e.target]:
+            seen = first.get(e.target)
+            if seen is None or e.tick < seen.tick:
+                first[e.target] = e
+    return sorted(first.values(), key=lambda e: (e.tick, e.target))

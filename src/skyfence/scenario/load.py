@@ -108,11 +108,11 @@ def _messages(exc: ValidationError, where: str) -> Iterable[str]:
 
 def _dotted(loc: tuple[int | str, ...]) -> str:
     out = ""
-    for part in loc:
+    for k, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
         elif part in ("radar", "rf", "acoustic", "eoir", "adsb", "remote_id", "drone",
-                      "swarm", "bird_flock", "aircraft") and out.endswith("]"):
+                      "swarm", "bird_flock", "aircraft") and k > 0 and isinstance(loc[k - 1], int):
             continue  # the discriminator tag pydantic inserts; the index says enough
         else:
             out += f".{part}" if out else str(part)

@@ -231,6 +231,21 @@ class RemoteId(Strict):
     uas_id: str | None = None
     # where the operator stands; default: on the ground below the first waypoint
     operator_enu_m: Vec3 | None = None
+    # spoofing, to test broadcast-versus-sensor checks: from spoof_start_s (scenario
+    # clock) on, the broadcast position is the true position + spoof_offset_enu_m;
+    # the broadcast velocity stays the true one. null: an honest broadcast.
+    spoof_offset_enu_m: Vec3 | None = None
+    spoof_start_s: NonNegFloat = 0.0
+
+    @model_validator(mode="after")
+    def _spoof_fields(self) -> RemoteId:
+        if self.spoof_offset_enu_m is None:
+            if self.spoof_start_s > 0:  # 0 is the default, and what a dump writes
+                raise ValueError("spoof_start_s needs spoof_offset_enu_m")
+        elif not any(self.spoof_offset_enu_m):
+            raise ValueError("spoof_offset_enu_m is [0, 0, 0]: nothing is displaced "
+                             "(leave it out for an honest broadcast)")
+        return self
 
 
 class PathTarget(Strict):
@@ -251,6 +266,9 @@ class PathTarget(Strict):
     # random acceleration (white, per axis) that makes paths less than perfect
     accel_noise_mps2: NonNegFloat = 0.3
     rcs_dbsm: float = -20.0
+    # false: nothing is there, only a broadcast (a phantom): no radar, RF, acoustic
+    # or EO/IR returns and no truth lines; cooperative receivers still hear it
+    physical: bool = True
 
     @model_validator(mode="after")
     def _dive_needs_target(self) -> PathTarget:
@@ -264,6 +282,12 @@ class DroneTarget(PathTarget):
     rf_link: bool = False
     emitter: str = "ocusync"
     remote_id: RemoteId | None = None
+
+    @model_validator(mode="after")
+    def _phantom_broadcasts(self) -> DroneTarget:
+        if not self.physical and self.remote_id is None:
+            raise ValueError("physical: false needs remote_id (a phantom is only a broadcast)")
+        return self
 
 
 class SwarmTarget(DroneTarget):
@@ -302,6 +326,12 @@ class AircraftTarget(PathTarget):
     adsb: bool = True
     icao: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{6}$")] | None = None
     callsign: str | None = None
+
+    @model_validator(mode="after")
+    def _phantom_broadcasts(self) -> AircraftTarget:
+        if not self.physical and not self.adsb:
+            raise ValueError("physical: false needs adsb: true (a phantom is only a broadcast)")
+        return self
 
 
 Target = Annotated[

@@ -10,6 +10,11 @@ same instant come in the scenario's sensor order.
 Randomness: one independent stream for target motion and one per sensor,
 each derived from the scenario seed and the sensor's id, so adding a sensor
 changes no other sensor's noise. Same seed, same bytes.
+
+Phantoms (``physical: false``): only the cooperative receivers
+(:data:`BROADCAST_SENSOR_TYPES`) are shown them; every other sensor gets a
+snapshot in which they are not in the air, and they have no truth lines.
+Their broadcasts still name them in ``sources`` (and so in associations.jsonl).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import heapq
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +31,7 @@ from skyfence.scenario.model import Scenario
 from skyfence.sim.motion import Motion
 from skyfence.sim.sensors import SensorModel, make_sensor
 from skyfence.sim.sensors.base import Snapshot, TargetAttributes
+from skyfence.sim.sensors.cooperative import BROADCAST_SENSOR_TYPES
 from skyfence.sim.targets import expand_targets
 
 _T_DECIMALS = 6  # instants closer than a microsecond are the same instant
@@ -77,20 +83,24 @@ def simulate(scenario: Scenario) -> Iterator[SimStep]:
     origin = scenario.site.origin
     models: list[SensorModel] = [make_sensor(s, origin) for s in scenario.sensors]
     rngs = [_stream(scenario.seed, f"sensor:{s.id}") for s in scenario.sensors]
+    hears_phantoms = [s.type in BROADCAST_SENSOR_TYPES for s in scenario.sensors]
+    physical = targets.physical_mask()
     step: SimStep | None = None
     snap: Snapshot | None = None
+    real: Snapshot | None = None  # snap without the phantoms
     for t, who in _schedule(scenario):
         if step is None or t != step.t_s:
             if step is not None:
                 yield step
             motion.advance_to(t)
             snap = motion.snapshot()
+            real = snap if physical.all() else replace(snap, active=snap.active & physical)
             step = SimStep(t_s=t)
-        assert snap is not None
+        assert snap is not None and real is not None
         if who < 0:
-            step.truth = truth_records(snap, targets)
+            step.truth = truth_records(real, targets)
             continue
-        out = models[who].scan(snap, targets, rngs[who])
+        out = models[who].scan(snap if hears_phantoms[who] else real, targets, rngs[who])
         step.measurements.extend(out.records)
         step.sources.extend(targets.ids[i] if i >= 0 else None for i in out.target_index.tolist())
     if step is not None:
@@ -98,8 +108,8 @@ def simulate(scenario: Scenario) -> Iterator[SimStep]:
 
 
 def truth_records(snap: Snapshot, targets: TargetAttributes) -> list[dict[str, Any]]:
-    """Truth lines (DESIGN.md) for the targets in the air at this instant."""
-    idx = np.flatnonzero(snap.active)
+    """Truth lines (DESIGN.md) for the targets in the air at this instant (no phantoms)."""
+    idx = np.flatnonzero(snap.active & targets.physical_mask())
     t = round(snap.t_s, 3)
     pos = np.round(snap.pos_enu_m[idx], 3).tolist()
     vel = np.round(snap.vel_enu_mps[idx], 3).tolist()

@@ -5,12 +5,18 @@ drones; a bird flock of ``count`` is ``count`` birds. Each gets a stable id
 (``drone-1``, ``swarm-1-07``, ``flock-2-03``, ``aircraft-1`` unless the entry
 names one), its static attributes (:class:`TargetAttributes`) and its motion
 plan (:class:`Plan`). Expansion is deterministic for a scenario seed.
+
+Spoofing: a target with ``physical: false`` is a phantom (only its broadcasts
+exist); a drone whose ``remote_id`` has ``spoof_offset_enu_m`` broadcasts a
+displaced position from ``spoof_start_s`` on. :func:`broadcast_roles` lists
+every broadcaster with its role (genuine, displaced, phantom) for scorers.
 """
 
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -64,6 +70,9 @@ class _Rows:
     rid: list[bool] = field(default_factory=list)
     uas_id: list[str | None] = field(default_factory=list)
     operator: list[list[float]] = field(default_factory=list)
+    physical: list[bool] = field(default_factory=list)
+    spoof_offset: list[list[float]] = field(default_factory=list)
+    spoof_start: list[float] = field(default_factory=list)
     plans: list[Plan] = field(default_factory=list)
 
 
@@ -97,6 +106,9 @@ def expand_targets(scenario: Scenario) -> Expanded:
         remote_id=np.array(rows.rid, dtype=bool),
         uas_id=rows.uas_id,
         operator_enu_m=np.array(rows.operator, dtype=np.float64).reshape(-1, 3),
+        physical=np.array(rows.physical, dtype=bool),
+        spoof_offset_enu_m=np.array(rows.spoof_offset, dtype=np.float64).reshape(-1, 3),
+        spoof_start_s=np.array(rows.spoof_start, dtype=np.float64),
     )
     return Expanded(attributes=attrs, plans=rows.plans, flocks=flocks)
 
@@ -126,15 +138,22 @@ def _path_plan(entry: PathTarget, waypoints: FloatArray | None = None,
     )
 
 
-def _add_common(rows: _Rows, target_id: str, kind: str, rcs: float, plan: Plan) -> None:
+def _add_common(rows: _Rows, target_id: str, kind: str, rcs: float, plan: Plan,
+                physical: bool = True) -> None:
     rows.ids.append(target_id)
     rows.kind.append(kind)
     rows.rcs.append(rcs)
     rows.plans.append(plan)
+    rows.physical.append(physical)
+
+
+def _no_spoof(rows: _Rows) -> None:
+    rows.spoof_offset.append([0.0, 0.0, 0.0])
+    rows.spoof_start.append(np.inf)
 
 
 def _add_drone(rows: _Rows, entry: DroneTarget, target_id: str, plan: Plan) -> None:
-    _add_common(rows, target_id, "drone", entry.rcs_dbsm, plan)
+    _add_common(rows, target_id, "drone", entry.rcs_dbsm, plan, entry.physical)
     rows.rf.append(entry.rf_link)
     rows.emitter.append(entry.emitter)
     rows.adsb.append(False)
@@ -145,14 +164,20 @@ def _add_drone(rows: _Rows, entry: DroneTarget, target_id: str, plan: Plan) -> N
     if rid is None:
         rows.uas_id.append(None)
         rows.operator.append([np.nan] * 3)
+        _no_spoof(rows)
         return
     rows.uas_id.append(rid.uas_id or f"SKYFC{_crc(target_id) % 10**10:010d}")
     first = plan.waypoints_enu_m[0]
     rows.operator.append(rid.operator_enu_m or [float(first[0]), float(first[1]), 0.0])
+    if rid.spoof_offset_enu_m is None:
+        _no_spoof(rows)
+    else:
+        rows.spoof_offset.append([float(v) for v in rid.spoof_offset_enu_m])
+        rows.spoof_start.append(rid.spoof_start_s)
 
 
 def _add_aircraft(rows: _Rows, entry: AircraftTarget, target_id: str) -> None:
-    _add_common(rows, target_id, "aircraft", entry.rcs_dbsm, _path_plan(entry))
+    _add_common(rows, target_id, "aircraft", entry.rcs_dbsm, _path_plan(entry), entry.physical)
     rows.rf.append(False)
     rows.emitter.append("")
     rows.adsb.append(entry.adsb)
@@ -161,6 +186,7 @@ def _add_aircraft(rows: _Rows, entry: AircraftTarget, target_id: str) -> None:
     rows.rid.append(False)
     rows.uas_id.append(None)
     rows.operator.append([np.nan] * 3)
+    _no_spoof(rows)
 
 
 def _formation_offsets(entry: SwarmTarget, rng: np.random.Generator) -> FloatArray:
@@ -224,3 +250,60 @@ def _add_flock(rows: _Rows, entry: BirdFlock, base_id: str, flock_index: int,
         rows.rid.append(False)
         rows.uas_id.append(None)
         rows.operator.append([np.nan] * 3)
+        _no_spoof(rows)
+
+
+BroadcastRole = Literal["genuine", "displaced", "phantom"]
+
+
+@dataclass(frozen=True)
+class Broadcaster:
+    """One target's cooperative broadcast and whether it tells the truth.
+
+    ``identity`` is what receivers report: the Remote ID ``uas_id`` (``kind``
+    ``remote_id``) or the ADS-B ``icao`` (``kind`` ``adsb``). ``role``:
+    *genuine* (the target's own position), *displaced* (true position +
+    ``offset_enu_m`` from ``from_s`` on; genuine before) or *phantom* (no
+    target at all; no truth lines). ``from_s`` is when the broadcast starts to
+    lie: the later of the target's ``start_s`` and ``spoof_start_s``; null for
+    a genuine one.
+    """
+
+    target_id: str
+    kind: Literal["remote_id", "adsb"]
+    identity: str
+    role: BroadcastRole
+    from_s: float | None = None
+    offset_enu_m: tuple[float, float, float] | None = None
+
+
+def broadcast_roles(scenario: Scenario) -> list[Broadcaster]:
+    """Every broadcasting target of the scenario, in target order, with its role."""
+    expanded = expand_targets(scenario)
+    attrs = expanded.attributes
+    physical = attrs.physical_mask()
+    out: list[Broadcaster] = []
+    for i, target_id in enumerate(attrs.ids):
+        start_s = expanded.plans[i].start_s
+        heard: list[tuple[Literal["remote_id", "adsb"], bool, str | None]] = [
+            ("remote_id", bool(attrs.remote_id[i]), attrs.uas_id[i]),
+            ("adsb", bool(attrs.adsb[i]), attrs.icao[i]),
+        ]
+        for kind, on, identity in heard:
+            if not on or identity is None:
+                continue
+            role, from_s, offset = _role(attrs, i, bool(physical[i]), start_s, kind)
+            out.append(Broadcaster(target_id, kind, identity, role, from_s, offset))
+    return out
+
+
+def _role(attrs: TargetAttributes, i: int, physical: bool, start_s: float, kind: str
+          ) -> tuple[BroadcastRole, float | None, tuple[float, float, float] | None]:
+    if not physical:
+        return "phantom", start_s, None
+    spoof_start = attrs.spoof_start_s
+    if kind == "remote_id" and spoof_start is not None and np.isfinite(spoof_start[i]):
+        assert attrs.spoof_offset_enu_m is not None
+        x, y, z = (float(v) for v in attrs.spoof_offset_enu_m[i])
+        return "displaced", max(start_s, float(spoof_start[i])), (x, y, z)
+    return "genuine", None, None

@@ -35,9 +35,28 @@ class TargetAttributes:
     remote_id: BoolArray  # True: broadcasts Remote ID
     uas_id: list[str | None]
     operator_enu_m: FloatArray  # (N, 3); NaN where no Remote ID
+    # False: nothing is there, only its broadcasts (a phantom); None: all physical
+    physical: BoolArray | None = None
+    # (N, 3) added to the broadcast position from spoof_start_s[i] on; None: no spoofing
+    spoof_offset_enu_m: FloatArray | None = None
+    spoof_start_s: FloatArray | None = None  # (N,); +inf where never spoofed
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def physical_mask(self) -> BoolArray:
+        """(N,) True where a target is really there (radar, RF, sound, light see it)."""
+        if self.physical is None:
+            return np.ones(len(self), dtype=bool)
+        return self.physical
+
+    def broadcast_offset_m(self, t_s: float) -> FloatArray:
+        """(N, 3) what each target's broadcast adds to its true position at ``t_s``."""
+        if self.spoof_offset_enu_m is None or self.spoof_start_s is None:
+            return np.zeros((len(self), 3))
+        on = self.spoof_start_s <= t_s + 1e-9
+        out: FloatArray = np.where(on[:, None], self.spoof_offset_enu_m, 0.0)
+        return out
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,25 @@ only has to hear it. One scan model, vectorised over targets:
     sensable_i = broadcasts_i & active_i & R_min <= R_i <= R_max & in_fov(a_i, e_i)
     Pd_i       = pd if sensable_i else 0                        (deterministic)
     detected_i = sensable_i & (u_i < pd),          u_i ~ U(0, 1)
-    enu_i      = p_i + [N(0, σ_h), N(0, σ_h), N(0, σ_v)]        (σ_h = sigma.position_m)
+    enu_i      = p_i + d_i(t) + [N(0, σ_h), N(0, σ_h), N(0, σ_v)]   (σ_h = sigma.position_m)
     lat, lon, alt_m = enu2geodetic(enu_i; site origin)           (pymap3d, WGS-84)
     vel_mps    = v_i + N(0, sigma.velocity_mps) per axis         (ENU, m/s)
 
 The coverage (``config.coverage``) applies as for every sensor; a receiver
 that must hear straight overhead needs ``max_elevation_deg: 90``.
 
+Spoofing (``TargetAttributes.broadcast_offset_m``): ``d_i(t)`` is the target's
+``spoof_offset_enu_m`` once ``t >= spoof_start_s``, else 0, so a displaced
+broadcast claims the true position moved by the offset while its velocity
+stays the true one. Range and coverage are judged from the transmitter, which
+is where the target really is (for a phantom, ``physical: false``, the
+position its broadcast claims: nothing else is there). Honest targets add an
+exact 0, so their output and the random draws are those of the model without
+spoofing.
+
 ``clutter_per_scan`` is ignored here (default 0): a receiver decodes a
-checksummed message or nothing, and false cooperative reports (spoofing,
-replayed or ghost messages) are a topic of their own, left for later.
+checksummed message or nothing. False cooperative reports are not clutter but
+targets of their own: a displaced broadcast (above) or a phantom.
 """
 
 from __future__ import annotations
@@ -36,6 +45,9 @@ from skyfence.sim.sensors.base import (
     sensor_position,
 )
 from skyfence.sim.sensors.common import DECIMALS, build_output, in_fov, polar
+
+BROADCAST_SENSOR_TYPES = frozenset({"adsb", "remote_id"})
+"""Sensor types that hear broadcasts, and so hear phantoms (``physical: false``)."""
 
 
 def enu_to_geodetic(
@@ -106,7 +118,8 @@ class _CooperativeModel:
         m = len(idx)
         sigma_m = np.array([self._sigma.position_m, self._sigma.position_m,
                             self._vertical_sigma_m()])
-        enu_m = snap.pos_enu_m[idx] + rng.normal(0.0, 1.0, (m, 3)) * sigma_m
+        claimed_m = snap.pos_enu_m[idx] + targets.broadcast_offset_m(snap.t_s)[idx]
+        enu_m = claimed_m + rng.normal(0.0, 1.0, (m, 3)) * sigma_m
         lat, lon, alt_m = enu_to_geodetic(enu_m, self.origin)
         alt_m = quantise(alt_m, self._altitude_step_m())
         vel_mps = snap.vel_enu_mps[idx] + rng.normal(0.0, self._sigma.velocity_mps, (m, 3))

@@ -1,0 +1,1 @@
+"""Situation assessment: zones, swarms, threat ranking and alerts."""

@@ -1,0 +1,252 @@
+r"""Swarm detection with IDs that stay put while members come and go.
+
+**Grouping** (:func:`swarm_components`). Two eligible tracks (confirmed,
+drone-like: :func:`swarm_eligible`) are *linked* when they are close in
+position and move alike:
+
+.. math::
+
+    |p_i - p_j| \le d_\text{link} \quad\text{and}\quad |v_i - v_j| \le s_\text{link}
+
+(3-D ENU, defaults 300 m and 5 m/s). Candidate pairs come from a k-d tree
+query on positions, the velocity test filters them, and the swarms are the
+connected components of the link graph with at least ``min_members`` tracks
+(default 3). Two formations that cross at different headings stay apart
+because their velocities differ.
+
+**Per swarm** (:class:`Swarms`): member track ids, count, centroid
+(mean position), velocity (mean velocity), heading of the mean velocity
+(degrees clockwise from north in [0, 360); NaN below
+``min_heading_speed_mps``, a hovering swarm has none) and spread
+:math:`\sqrt{\frac{1}{n}\sum_i |p_i - \bar p|^2}` (RMS 3-D distance from the
+centroid, m).
+
+**Stable IDs** (:class:`SwarmTracker`). Each update matches this update's
+components to the swarms it remembers by member overlap
+:math:`O_{ij} = |\text{members}_i \cap \text{component}_j|` with one
+``linear_sum_assignment`` maximising
+
+.. math::
+
+    W_{ij} = O_{ij} + B\,[\,O_{ij} \ge m \text{ and } i \text{ is the oldest swarm with }
+    O_{\cdot j} \ge m\,], \qquad B = N + 1 > \sum O,
+
+(:math:`m` = ``min_members``), i.e. lexicographically: first give every
+component fed by whole swarms the oldest of them (a merge keeps the older
+id; a stray member or two crossing over does not count), then maximise the
+members kept. So a swarm keeps its id as members join and leave, a split
+keeps the id on the larger part (the smaller part gets a new id if it is a
+swarm itself) and a merge keeps the older id. A component that matches
+nothing and has ``min_members`` or more is a new swarm with a new id.
+
+Hysteresis: a swarm whose component falls below ``min_members`` (or whose
+members turn ineligible for a while) keeps its id for ``hold_s`` (default
+5 s) after it last had ``min_members``: matched to a smaller component it
+is still reported, flagged ``held``; unmatched it is remembered, not
+reported, and picks up its id again if its members come back in time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class SwarmParams:
+    link_distance_m: float = 300.0
+    """Largest 3-D distance between two linked tracks."""
+    link_speed_mps: float = 5.0
+    """Largest 3-D velocity difference between two linked tracks."""
+    min_members: int = 3
+    """Fewest tracks that make a swarm."""
+    hold_s: float = 5.0
+    """How long a swarm keeps its id below ``min_members`` (or out of sight)."""
+    min_heading_speed_mps: float = 0.5
+    """Below this mean horizontal speed a swarm has no heading (NaN)."""
+    max_non_drone_probability: float = 0.5
+    """:func:`swarm_eligible`: a track joins swarms while P(bird) + P(aircraft) is
+    below this (so unclassified tracks count, identified birds and aircraft don't)."""
+
+
+def swarm_eligible(
+    confirmed: BoolArray, class_probabilities: FloatArray, params: SwarmParams | None = None
+) -> BoolArray:
+    """(N,) confirmed tracks that may be drones. ``class_probabilities`` (N, 4) are
+    P(drone, bird, aircraft, unknown) (``TrackBank.class_probabilities``)."""
+    params = SwarmParams() if params is None else params
+    not_drone = class_probabilities[:, 1] + class_probabilities[:, 2]
+    eligible: BoolArray = confirmed & (not_drone < params.max_non_drone_probability)
+    return eligible
+
+
+def swarm_components(x: FloatArray, eligible: BoolArray, params: SwarmParams) -> IntArray:
+    """(N,) connected-component label of every eligible track (singletons
+    included, labelled 0, 1, ... by their lowest row), -1 for the rest."""
+    labels = np.full(len(x), -1, dtype=np.int64)
+    rows = np.flatnonzero(eligible)
+    if len(rows) == 0:
+        return labels
+    p, v = x[rows, :3], x[rows, 3:6]
+    pairs = cKDTree(p).query_pairs(params.link_distance_m, output_type="ndarray")
+    i, j = pairs[:, 0], pairs[:, 1]
+    alike = np.linalg.norm(v[i] - v[j], axis=1) <= params.link_speed_mps
+    n = len(rows)
+    graph = coo_matrix((np.ones(int(alike.sum())), (i[alike], j[alike])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    labels[rows] = comp
+    return labels
+
+
+@dataclass(frozen=True, slots=True)
+class Swarms:
+    """The swarms at one time, ordered by id; arrays (S,) unless noted."""
+
+    t_s: float
+    id: IntArray
+    first_seen_s: FloatArray
+    count: IntArray
+    member_track_ids: IntArray  # (Σ count,) members of swarm k at member_offsets[k:k+2]
+    member_offsets: IntArray  # (S + 1,)
+    centroid_enu_m: FloatArray  # (S, 3)
+    velocity_mps: FloatArray  # (S, 3) mean velocity
+    heading_deg: FloatArray  # of the mean velocity, clockwise from north; NaN hovering
+    spread_m: FloatArray  # RMS distance from the centroid
+    held: BoolArray  # below min_members, kept by the hysteresis
+    swarm_of_track: IntArray  # (N,) swarm id of each input row, -1 none
+
+    def __len__(self) -> int:
+        return int(self.id.shape[0])
+
+    def members(self, k: int) -> IntArray:
+        """Track ids of the ``k``-th swarm (not the swarm id)."""
+        return self.member_track_ids[self.member_offsets[k] : self.member_offsets[k + 1]]
+
+
+@dataclass(slots=True)
+class _Remembered:
+    id: int
+    members: IntArray  # sorted track ids
+    first_seen_s: float
+    last_full_s: float  # last time it had min_members
+    reported: bool  # reported at the last update
+
+
+class SwarmTracker:
+    """Swarm ids over time; feed it every assessment tick, in time order."""
+
+    def __init__(self, params: SwarmParams | None = None) -> None:
+        self.params = SwarmParams() if params is None else params
+        self._next_id = 1
+        self._memory: list[_Remembered] = []
+
+    def update(
+        self, t_s: float, track_ids: IntArray, x: FloatArray, eligible_mask: BoolArray
+    ) -> Swarms:
+        """The swarms among the tracks (``track_ids`` (N,) unique, ``x`` (N, 6))."""
+        prm = self.params
+        track_ids = np.asarray(track_ids, dtype=np.int64)
+        labels = swarm_components(x, eligible_mask, prm)
+        size = np.bincount(labels[labels >= 0], minlength=0)
+        memory = [m for m in self._memory if m.reported or t_s - m.last_full_s < prm.hold_s]
+        pairs = _match(memory, labels, size, track_ids, prm)
+
+        swarm_of_comp: dict[int, _Remembered] = {}
+        kept: list[_Remembered] = []
+        matched: set[int] = set()
+        for i, j in pairs:
+            m, full = memory[i], size[j] >= prm.min_members
+            matched.add(i)
+            if full or t_s - m.last_full_s < prm.hold_s:
+                m.members = np.sort(track_ids[labels == j])
+                m.last_full_s = t_s if full else m.last_full_s
+                swarm_of_comp[j] = m
+                kept.append(m)
+        for i, m in enumerate(memory):
+            m.reported = False
+            if i not in matched and t_s - m.last_full_s < prm.hold_s:
+                kept.append(m)  # out of sight for now: remembered, not reported
+        new = [int(j) for j in np.flatnonzero(size >= prm.min_members) if j not in swarm_of_comp]
+        for j in sorted(new, key=lambda j: int(track_ids[labels == j].min())):
+            m = _Remembered(self._next_id, np.sort(track_ids[labels == j]), t_s, t_s, False)
+            self._next_id += 1
+            swarm_of_comp[j] = m
+            kept.append(m)
+        for m in swarm_of_comp.values():
+            m.reported = True
+        self._memory = kept
+        return _snapshot(t_s, labels, swarm_of_comp, track_ids, x, prm)
+
+
+def _match(
+    memory: list[_Remembered], labels: IntArray, size: IntArray, track_ids: IntArray,
+    prm: SwarmParams,
+) -> list[tuple[int, int]]:
+    """(memory index, component) pairs by the lexicographic overlap assignment."""
+    if not memory or len(size) == 0:
+        return []
+    order = np.argsort(track_ids)
+    overlap = np.zeros((len(memory), len(size)), dtype=np.int64)
+    for i, m in enumerate(memory):
+        pos = np.clip(np.searchsorted(track_ids, m.members, sorter=order), 0, len(order) - 1)
+        rows = order[pos]
+        present = track_ids[rows] == m.members
+        comp = labels[rows[present]]
+        np.add.at(overlap[i], comp[comp >= 0], 1)
+    whole = overlap >= prm.min_members
+    age = np.array([(m.first_seen_s, m.id) for m in memory],
+                   dtype=[("t", np.float64), ("id", np.int64)])
+    rank = np.empty(len(memory), dtype=np.int64)
+    rank[np.argsort(age, order=("t", "id"))] = np.arange(len(memory))  # 0 = oldest
+    ranked = np.where(whole, rank[:, None], len(memory))
+    oldest = whole & (ranked == ranked.min(axis=0, keepdims=True))
+    weight = overlap + (len(labels) + 1) * oldest
+    r, c = linear_sum_assignment(weight, maximize=True)
+    return [(int(i), int(j)) for i, j in zip(r, c, strict=True) if overlap[i, j] > 0]
+
+
+def _snapshot(
+    t_s: float, labels: IntArray, swarm_of_comp: dict[int, _Remembered], track_ids: IntArray,
+    x: FloatArray, prm: SwarmParams,
+) -> Swarms:
+    comps = sorted(swarm_of_comp, key=lambda j: swarm_of_comp[j].id)
+    s = len(comps)
+    index = np.full(int(labels.max(initial=-1)) + 2, -1, dtype=np.int64)  # label -1 → slot -1
+    index[np.asarray(comps, dtype=np.int64)] = np.arange(s)
+    slot = index[labels]
+    rows = np.flatnonzero(slot >= 0)
+    rows = rows[np.lexsort((track_ids[rows], slot[rows]))]
+    k = slot[rows]
+    count = np.bincount(k, minlength=s).astype(np.int64)
+    n = np.maximum(count, 1)[:, None]
+    centroid = np.stack([np.bincount(k, x[rows, a], s) for a in range(3)], axis=1) / n
+    velocity = np.stack([np.bincount(k, x[rows, a], s) for a in range(3, 6)], axis=1) / n
+    d2 = ((x[rows, :3] - centroid[k]) ** 2).sum(axis=1)
+    spread = np.sqrt(np.bincount(k, d2, s) / n[:, 0])
+    heading = np.degrees(np.arctan2(velocity[:, 0], velocity[:, 1])) % 360.0
+    hovering = np.hypot(velocity[:, 0], velocity[:, 1]) < prm.min_heading_speed_mps
+    ids = np.array([swarm_of_comp[j].id for j in comps], dtype=np.int64)
+    return Swarms(
+        t_s=t_s,
+        id=ids,
+        first_seen_s=np.array([swarm_of_comp[j].first_seen_s for j in comps], dtype=np.float64),
+        count=count,
+        member_track_ids=track_ids[rows].astype(np.int64),
+        member_offsets=np.concatenate(([0], np.cumsum(count))).astype(np.int64),
+        centroid_enu_m=centroid,
+        velocity_mps=velocity,
+        heading_deg=np.where(hovering, np.nan, heading),
+        spread_m=spread,
+        held=count < prm.min_members,
+        swarm_of_track=np.where(slot >= 0, ids[np.maximum(slot, 0)] if s else -1, -1),
+    )
