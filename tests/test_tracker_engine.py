@@ -123,7 +123,7 @@ def test_cooperative_reports_start_identified_tracks_and_absorb_radar() -> None:
     assert b.confirmed.sum() == 2  # the radar tracks took the identities: no duplicates
     by_id = {c: i for i, c in enumerate(b.cooperative_id)}
     assert set(by_id) == {"4ca1b2", "RID-0001"}
-    prob = b.class_probabilities(tracker.params.unknown_prior)
+    prob = b.class_probabilities(tracker.params.evidence)
     assert prob[by_id["4ca1b2"]].argmax() == 2  # aircraft
     assert prob[by_id["RID-0001"]].argmax() == 0  # drone
     assert np.linalg.norm(b.x[by_id["4ca1b2"], :3] - plane[-1, :3]) < 20.0
@@ -162,7 +162,7 @@ def test_bearings_update_tracks_and_labels_name_the_class() -> None:
             assert result.used == 1
             if before is not None:
                 assert np.trace(tracker.bank.P[0, :3, :3]) < before
-    prob = tracker.bank.class_probabilities(tracker.params.unknown_prior)[0]
+    prob = tracker.bank.class_probabilities(tracker.params.evidence)[0]
     assert prob.argmax() == 0 and prob[0] > 0.8  # drone
 
 

@@ -17,6 +17,7 @@ from skyfence.scenario.load import validate
 from skyfence.sim.writer import write_simulation
 from skyfence.track_io import run_track
 from skyfence.tracker import Detections, SensorSpec, TrackBank, Tracker, TrackerParams
+from skyfence.tracker.evidence import EVIDENCE_WIDTH
 from skyfence.tracker.passive_initiator import PassiveInitiator, sensor_bit
 from skyfence.tracker.triangulation import Gates, Rays, select, triangulate
 
@@ -148,7 +149,7 @@ def _bearings(spec: SensorSpec, targets: np.ndarray, rng: np.random.Generator | 
 
 def _feed(init: PassiveInitiator, scan: Detections) -> None:
     rows = np.arange(len(scan))
-    init.observe(TrackBank.empty(), scan, rows, np.zeros((len(scan), 3)), scan.t_s)
+    init.observe(TrackBank.empty(), scan, rows, np.zeros((len(scan), EVIDENCE_WIDTH)), scan.t_s)
 
 
 TRIANGLE = [(0.0, 1154.7, 5.0), (1000.0, -577.4, 5.0), (-1000.0, -577.4, 5.0)]

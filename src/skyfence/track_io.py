@@ -57,7 +57,7 @@ class Line(msgspec.Struct):
 
     Decoding into this struct checks the JSON types (a string where a number
     belongs, ``true`` for a time) in C; :func:`parse_row` checks the rest.
-    Unknown fields (``rcs_dbsm``, ``emitter``, ``operator_lat``...) are ignored.
+    Unknown fields (``emitter``...) are ignored.
     """
 
     t: float
@@ -75,10 +75,15 @@ class Line(msgspec.Struct):
     lon: float | None = None
     alt_m: float | None = None
     vel_mps: tuple[float, float, float] | None = None
+    rcs_dbsm: float | None = None
+    operator_lat: float | None = None
+    operator_lon: float | None = None
 
 
-Row = tuple[list[float], int, float, str | None]
-"""A line as the engine wants it: (z in SI with NaN for absent, label, confidence, id)."""
+Row = tuple[list[float], int, float, str | None, tuple[float, float]]
+"""A line as the engine wants it: (z in SI with NaN for absent, label, confidence, id,
+aux): aux is (RCS dBsm, NaN) for radar, (operator lat, lon) for Remote ID, else NaNs."""
+_NO_AUX = (math.nan, math.nan)
 
 
 def _required(value: float | None, name: str) -> float:
@@ -99,12 +104,12 @@ def parse_row(line: Line, kind: str) -> Row:
             raise BadLineError("range_m must be > 0")
         z = [range_m, math.radians(_required(line.azimuth_deg, "azimuth_deg")),
              math.radians(_optional(line.elevation_deg)), _optional(line.range_rate_mps)]
-        row: Row = (z, -1, math.nan, None)
+        row: Row = (z, -1, math.nan, None, (_optional(line.rcs_dbsm), math.nan))
     elif kind in ("rf", "acoustic", "eoir"):
         z = [math.radians(_required(line.azimuth_deg, "azimuth_deg")),
              math.radians(_optional(line.elevation_deg))]
         label = CLASS_INDEX.get(line.label, -1) if line.label is not None else -1
-        row = (z, label, _optional(line.confidence), None)
+        row = (z, label, _optional(line.confidence), None, _NO_AUX)
     else:
         lat, lon = _required(line.lat, "lat"), _required(line.lon, "lon")
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -113,10 +118,21 @@ def parse_row(line: Line, kind: str) -> Row:
         if not ident:
             raise BadLineError("missing " + ("icao" if kind == "adsb" else "uas_id"))
         vel = [math.nan] * 3 if line.vel_mps is None else list(line.vel_mps)
-        row = ([lat, lon, _required(line.alt_m, "alt_m"), *vel], -1, math.nan, ident)
-    if not all(math.isfinite(v) for v in row[0] if v == v):  # NaN marks absent, inf is bad
+        row = ([lat, lon, _required(line.alt_m, "alt_m"), *vel], -1, math.nan, ident,
+               _operator(line) if kind == "remote_id" else _NO_AUX)
+    if not all(math.isfinite(v) for v in (*row[0], *row[4]) if v == v):  # NaN: absent
         raise BadLineError("a number is not finite")
     return row
+
+
+def _operator(line: Line) -> tuple[float, float]:
+    """A Remote ID operator position (lat, lon), NaNs when not given; checked."""
+    if line.operator_lat is None or line.operator_lon is None:
+        return _NO_AUX
+    if not (-90 <= line.operator_lat <= 90 and -180 <= line.operator_lon <= 180):
+        raise BadLineError(f"operator_lat/lon out of range: {line.operator_lat}, "
+                           f"{line.operator_lon}")
+    return (line.operator_lat, line.operator_lon)
 
 
 @dataclass
@@ -127,12 +143,14 @@ class _ScanRows:
     label: list[int] = field(default_factory=list)
     confidence: list[float] = field(default_factory=list)
     cooperative_id: list[str | None] = field(default_factory=list)
+    aux: list[tuple[float, float]] = field(default_factory=list)
 
     def add(self, row: Row) -> None:
         self.z.append(row[0])
         self.label.append(row[1])
         self.confidence.append(row[2])
         self.cooperative_id.append(row[3])
+        self.aux.append(row[4])
 
 
 def _detections(t_s: float, index: int, spec: SensorSpec, rows: _ScanRows,
@@ -141,8 +159,17 @@ def _detections(t_s: float, index: int, spec: SensorSpec, rows: _ScanRows,
     if spec.cooperative:
         e, n, u = pymap3d.geodetic2enu(z[:, 0], z[:, 1], z[:, 2], *origin)
         z[:, 0], z[:, 1], z[:, 2] = e, n, u
+        operator = None
+        if spec.type == "remote_id":  # on the ground: at the site origin's height
+            aux = np.asarray(rows.aux, dtype=np.float64).reshape(-1, 2)
+            operator = np.column_stack(pymap3d.geodetic2enu(aux[:, 0], aux[:, 1], origin[2],
+                                                            *origin))
         return Detections(t_s, index, z, cooperative_id=np.asarray(rows.cooperative_id,
-                                                                     dtype=object))
+                                                                     dtype=object),
+                          operator_enu_m=operator)
+    if spec.type == "radar":
+        rcs = np.asarray([a[0] for a in rows.aux], dtype=np.float64)
+        return Detections(t_s, index, z, rcs_dbsm=rcs)
     if spec.type == "eoir":
         return Detections(t_s, index, z, label=np.asarray(rows.label, dtype=np.int64),
                           confidence=np.asarray(rows.confidence, dtype=np.float64))
@@ -245,7 +272,7 @@ class ScanReader:
 # ------------------------------------------------------------------ writing
 def track_lines(t_s: float, bank: TrackBank, params: TrackerParams) -> list[dict[str, Any]]:
     """The tracks.jsonl objects of one output tick (confirmed tracks, predicted to t)."""
-    prob = np.round(bank.class_probabilities(params.unknown_prior), 4)
+    prob = np.round(bank.class_probabilities(params.evidence), 4)
     names = (*CLASSES, "unknown")
     best = np.argmax(prob, axis=1)
     pos = np.round(bank.x[:, :3], 2).tolist()

@@ -35,6 +35,11 @@ matrix :math:`s_{ij} = \min(0,\, d_{ij}^p - \mu_i - c^p/\alpha)` (a full
 rectangular assignment on it is an optimal partial assignment: a zero means
 "leave unassigned"), and a large one (a dense swarm) with the sparse
 Jonker-Volgenant solver on the augmented matrix (see :func:`_solve_sparse`).
+
+The kept pairs of every group are returned too (:class:`Pairs`): the
+identity metric (:mod:`skyfence.evaluate.identity`) builds its persistent
+CLEAR MOT correspondence from them with :func:`assign_pairs`, the same
+assignment machinery; the GOSPA numbers do not depend on it.
 """
 
 from __future__ import annotations
@@ -78,6 +83,17 @@ STANDARD = GospaParams()
 
 
 @dataclass(frozen=True)
+class Pairs:
+    """The admissible (truth, track) pairs of every group: same group, :math:`d < c`
+    and :math:`s = d^p - \\mu_i - c^p/\\alpha < 0` (assigning beats leaving both ends
+    unassigned). Row indices into the truths and tracks as given; any order."""
+
+    truth: IntArray
+    track: IntArray
+    saving: FloatArray
+
+
+@dataclass(frozen=True)
 class GospaResult:
     """Per-group parts (before the p-th root) and the assignment behind them."""
 
@@ -87,6 +103,7 @@ class GospaResult:
     distance: FloatArray  # (G,) (localisation + missed + false)^(1/p)
     truth_to_track: IntArray  # (n,) index of the assigned track, -1 if none
     pair_distance_m: FloatArray  # (n,) distance to the assigned track, NaN if none
+    pairs: Pairs  # every admissible pair the assignment was chosen from
 
 
 def gospa(
@@ -134,13 +151,23 @@ def gospa_grouped(
     )
     miss_cost = np.where(detectable, params.unassigned_cost, 0.0)
     truth_to_track = np.full(len(truth), -1, dtype=np.int64)
+    found: list[tuple[IntArray, IntArray, FloatArray]] = []
     for t_rows, k_rows in _blocks(tg, kg, n_groups):
-        local = _assign_block(
+        if len(t_rows) == 0 or len(k_rows) == 0:
+            continue
+        i, j, saving = _candidate_pairs(
             truth[t_rows], tg[t_rows], track[k_rows], kg[k_rows], miss_cost[t_rows], params
         )
+        local = assign_pairs(i, j, saving, len(t_rows), len(k_rows))
         hit = local >= 0
         truth_to_track[t_rows[hit]] = k_rows[local[hit]]
-    return _tally(truth, tg, track, kg, n_groups, miss_cost, truth_to_track, params)
+        found.append((t_rows[i], k_rows[j], saving))
+    pairs = Pairs(
+        np.concatenate([f[0] for f in found]) if found else np.zeros(0, dtype=np.int64),
+        np.concatenate([f[1] for f in found]) if found else np.zeros(0, dtype=np.int64),
+        np.concatenate([f[2] for f in found]) if found else np.zeros(0),
+    )
+    return _tally(truth, tg, track, kg, n_groups, miss_cost, truth_to_track, params, pairs)
 
 
 def _points(xyz: npt.ArrayLike) -> FloatArray:
@@ -167,20 +194,15 @@ def _blocks(
     return blocks
 
 
-def _assign_block(
-    truth: FloatArray,
-    truth_group: IntArray,
-    track: FloatArray,
-    track_group: IntArray,
-    miss_cost: FloatArray,
-    params: GospaParams,
-) -> IntArray:
-    """Optimal assignment in one block: for each truth the local track index or -1."""
-    n, m = len(truth), len(track)
+def assign_pairs(i: IntArray, j: IntArray, saving: FloatArray, n: int, m: int) -> IntArray:
+    """Optimal assignment over candidate pairs: for each of ``n`` truths the track or -1.
+
+    ``(i[e], j[e])`` are the candidate pairs (truth in ``[0, n)``, track in
+    ``[0, m)``, at most one per pair) and ``saving[e] < 0`` what assigning each
+    saves; the result minimises the total saving of the chosen disjoint pairs
+    (unchosen ends cost 0), component by component.
+    """
     out = np.full(n, -1, dtype=np.int64)
-    if n == 0 or m == 0:
-        return out
-    i, j, saving = _candidate_pairs(truth, truth_group, track, track_group, miss_cost, params)
     if len(i) == 0:
         return out
     graph = coo_matrix((np.ones(len(i)), (i, n + j)), shape=(n + m, n + m))
@@ -318,6 +340,7 @@ def _tally(
     miss_cost: FloatArray,
     truth_to_track: IntArray,
     params: GospaParams,
+    pairs: Pairs,
 ) -> GospaResult:
     """Sum the parts per group from the assignment."""
     assigned = truth_to_track >= 0
@@ -342,4 +365,5 @@ def _tally(
         distance=distance,
         truth_to_track=truth_to_track,
         pair_distance_m=pair_d,
+        pairs=pairs,
     )

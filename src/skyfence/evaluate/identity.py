@@ -1,19 +1,46 @@
-"""Track identity over time, from the GOSPA assignment at each tick.
+r"""Track identity over time: the CLEAR MOT correspondence and what it counts.
 
-A truth point is MATCHED at a tick when GOSPA assigned it a track there
-(always at a distance below ``c``). Per target, in tick order:
+The correspondence (Bernardin & Stiefelhagen 2008, "Evaluating multiple
+object tracking performance: the CLEAR MOT metrics", §2.1, the mapping
+procedure) is built tick by tick, and is NOT the per-tick GOSPA assignment
+(which is re-solved from scratch every tick and so may flip between two
+close targets and back). A (truth, track) pair is *valid* at a tick when
+both are present there and GOSPA could assign them: distance
+:math:`d < c` (the GOSPA cut-off, 100 m) and
+:math:`d^p < \mu_i + c^p/\alpha`, which for a detectable truth is just
+:math:`d < c` and for an undetectable one (:math:`\mu_i = 0`, a don't-care)
+:math:`d < c/\alpha^{1/p}` (70.7 m). At tick :math:`g`:
 
-- ID switch: a matched tick whose ``track_id`` differs from the ``track_id``
-  the target was last matched to (unmatched ticks in between do not reset
-  it). A target that loses its track and is picked up again by a new track
-  counts one switch and one fragmentation.
+1. keep every correspondence of tick :math:`g-1` (the previous truth tick)
+   that is still valid at :math:`g`;
+2. match the remaining truths and tracks optimally over their valid pairs:
+   the GOSPA assignment of what is left (same costs, same solver,
+   :func:`~skyfence.evaluate.gospa.assign_pairs`).
+
+With nothing to keep (the first tick) the correspondence is exactly GOSPA's
+assignment; it differs only where keeping a pair changes the optimum. A truth
+point is MATCHED at a tick when the correspondence gives it a track. Per
+target, in tick order:
+
+- ID switch (CLEAR MOT's mismatch): a matched tick whose ``track_id`` differs
+  from the ``track_id`` the target was last matched to (unmatched ticks in
+  between do not reset it). A kept pair is never a switch, so a switch can
+  only come from step 2: the old pair was broken (its track ended, or moved
+  :math:`\ge c` away) or the target went unmatched for a tick. Two tracks
+  that really swap targets cost each target one switch, counted when its old
+  pair stops being valid, not at the crossing. A target that loses its track
+  and is picked up by a new one counts one switch (and one fragmentation if
+  it was unmatched in between while detectable).
 - Fragmentation: coverage interrupted and resumed: matched, then unmatched at
   one or more ticks where the target was detectable, then matched again.
   Unmatched ticks where it was not detectable are skipped (losing what no
   sensor could see is not a fragmentation); ticks with no truth line for the
   target (not in the air) are not part of its sequence at all.
 
-All counts are computed with array operations over every target at once.
+Counts are array operations over every target at once; the correspondence is
+one pass over the ticks, which takes GOSPA's assignment outright at every
+tick whose kept pairs GOSPA chose as well (then the rest of GOSPA's
+assignment is optimal for what is left) and solves only the other ticks.
 """
 
 from __future__ import annotations
@@ -23,7 +50,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from skyfence.evaluate.gospa import Pairs, assign_pairs
+
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
@@ -55,6 +85,73 @@ class IdentityStats:
     first_detectable_tick: IntArray
     tracks: list[list[int]]  # distinct track indices, in order of first match
     matches: Matches
+
+
+def clear_mot_correspondence(
+    truth_tick: IntArray,
+    truth_target: IntArray,
+    track_id: IntArray,
+    pairs: Pairs,
+    gospa_assignment: IntArray,
+    n_ticks: int,
+    n_targets: int,
+) -> IntArray:
+    """The CLEAR MOT correspondence (module doc): for each truth row its track row or -1.
+
+    ``truth_tick``, ``truth_target``: per truth row; ``track_id``: the track
+    identity of each track row; ``pairs``: the valid pairs of every tick
+    (GOSPA's admissible pairs, truth and track rows at the same tick);
+    ``gospa_assignment``: GOSPA's optimal track row per truth row (-1).
+    """
+    n_rows = len(truth_tick)
+    order = np.argsort(truth_tick, kind="stable")
+    at = np.empty(n_rows, dtype=np.int64)  # position of each truth row in tick order
+    at[order] = np.arange(n_rows)
+    target = truth_target[order]
+    match = gospa_assignment[order].copy()  # tick order; overwritten where it differs
+    row_end = np.cumsum(np.bincount(truth_tick, minlength=n_ticks))
+
+    e_order = np.argsort(truth_tick[pairs.truth], kind="stable")
+    e_row = at[pairs.truth[e_order]]
+    e_track = pairs.track[e_order]
+    e_saving = pairs.saving[e_order]
+    e_target = target[e_row]
+    e_id = track_id[e_track]
+    e_end = np.cumsum(np.bincount(truth_tick[pairs.truth], minlength=n_ticks))
+
+    prev_id = np.full(n_targets, -1, dtype=np.int64)  # track id at the target's last match
+    prev_tick = np.full(n_targets, -2, dtype=np.int64)  # ... and that tick
+    for g in range(n_ticks):
+        r0, r1 = (int(row_end[g - 1]) if g else 0), int(row_end[g])
+        e0, e1 = (int(e_end[g - 1]) if g else 0), int(e_end[g])
+        if e0 < e1:
+            et = e_target[e0:e1]
+            keep = np.flatnonzero((prev_tick[et] == g - 1) & (prev_id[et] == e_id[e0:e1])) + e0
+            if not np.array_equal(match[e_row[keep]], e_track[keep]):
+                match[r0:r1] = -1
+                match[e_row[keep]] = e_track[keep]
+                _match_rest(match, e_row[e0:e1], e_track[e0:e1], e_saving[e0:e1])
+        hit = np.flatnonzero(match[r0:r1] >= 0) + r0
+        prev_id[target[hit]] = track_id[match[hit]]
+        prev_tick[target[hit]] = g
+    out = np.empty(n_rows, dtype=np.int64)
+    out[order] = match
+    return out
+
+
+def _match_rest(match: IntArray, row: IntArray, track: IntArray, saving: FloatArray) -> None:
+    """Assign, in place, the truth rows and tracks of one tick not yet in ``match``."""
+    free = match[row] < 0
+    if free.any():
+        free &= ~np.isin(track, match[row[~free]])
+    if not free.any():
+        return
+    rows, li = np.unique(row[free], return_inverse=True)
+    tracks, lj = np.unique(track[free], return_inverse=True)
+    local = assign_pairs(li.astype(np.int64), lj.astype(np.int64), saving[free],
+                         len(rows), len(tracks))
+    hit = local >= 0
+    match[rows[hit]] = tracks[local[hit]]
 
 
 def identity_stats(

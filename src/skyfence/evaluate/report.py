@@ -98,7 +98,11 @@ from skyfence.evaluate.classification import classification_section, track_age_s
 from skyfence.evaluate.detectability import detectable_points, scenario_index
 from skyfence.evaluate.false_alerts import false_alert_section
 from skyfence.evaluate.gospa import STANDARD, GospaParams, GospaResult, gospa_grouped
-from skyfence.evaluate.identity import IdentityStats, identity_stats
+from skyfence.evaluate.identity import (
+    IdentityStats,
+    clear_mot_correspondence,
+    identity_stats,
+)
 from skyfence.evaluate.records import (
     Alert,
     TrackTable,
@@ -142,7 +146,7 @@ class Scored:
     identity: IdentityStats
     params: GospaParams
     min_pd: float
-    matched_row: IntArray  # (R,) the track line matched to each truth row, -1: none
+    matched_row: IntArray  # (R,) track line of each truth row's correspondence, -1: none
 
 
 def evaluate(
@@ -224,12 +228,17 @@ def score(
         truth.enu_m, truth_tick, tracks.enu_m[on_tick], track_tick[on_tick],
         len(tick_t_s), params, detectable,
     )
-    assigned = result.truth_to_track
-    matched_track = np.full(len(assigned), -1, dtype=np.int64)
-    matched_track[assigned >= 0] = tracks.track[on_tick[assigned[assigned >= 0]]]
+    # identity, time to track, classification and alerts follow the persistent
+    # CLEAR MOT correspondence, not the per-tick GOSPA assignment (see identity)
+    corr = clear_mot_correspondence(
+        truth_tick, truth.target, tracks.track[on_tick], result.pairs, result.truth_to_track,
+        len(tick_t_s), len(truth.ids),
+    )
+    matched_track = np.full(len(corr), -1, dtype=np.int64)
+    matched_track[corr >= 0] = tracks.track[on_tick[corr[corr >= 0]]]
     stats = identity_stats(truth.target, truth_tick, matched_track, detectable, len(truth.ids))
-    matched_row = np.full(len(assigned), -1, dtype=np.int64)
-    matched_row[assigned >= 0] = on_tick[assigned[assigned >= 0]]
+    matched_row = np.full(len(corr), -1, dtype=np.int64)
+    matched_row[corr >= 0] = on_tick[corr[corr >= 0]]
     return Scored(scen, truth, tracks, tick_t_s, truth_tick, track_tick, detectable, result,
                   stats, params, min_pd, matched_row)
 

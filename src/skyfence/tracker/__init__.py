@@ -3,7 +3,8 @@
 Parts, named by their role (Stone Soup's vocabulary): :mod:`.motion`
 (predictor), :mod:`.measurement` (measurement models), :mod:`.updater`,
 :mod:`.gating` (hypothesiser/gater), :mod:`.association` (data associator:
-GNN) and :mod:`.jpda` (JPDA marginals and the PDA update),
+GNN), :mod:`.ambiguity` (the margin test for bearing pairs) and :mod:`.jpda`
+(JPDA marginals and the PDA update),
 :mod:`.initiator` (and :mod:`.passive_initiator` over :mod:`.triangulation`:
 tracks from crossing bearings), :mod:`.manager` (confirmation and deleter), held together
 by :class:`Tracker`. Tracks live in a :class:`TrackBank` (structure of

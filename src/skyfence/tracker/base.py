@@ -44,6 +44,8 @@ class Detections:
     label: IntArray | None = None  # (M,) EO/IR class index into CLASSES, -1 none
     confidence: FloatArray | None = None  # (M,) EO/IR label confidence in [0, 1]
     cooperative_id: ObjectArray | None = None  # (M,) ICAO address / UAS id (str)
+    rcs_dbsm: FloatArray | None = None  # (M,) radar: RCS estimate (dBsm), NaN none
+    operator_enu_m: FloatArray | None = None  # (M, 3) Remote ID: operator (ENU m), NaN none
 
     def __len__(self) -> int:
         return int(self.z.shape[0])

@@ -91,7 +91,7 @@ class ClairvoyantTracker(BankPredictor):
         self.confirm = confirm
         self._imm = imm.ImmModes.from_params(self.params) if self.params.motion == "imm" else None
         self._mode_prior = None if self._imm is None else self._imm.initial_prob
-        self.bank = TrackBank.empty(self._mode_prior)
+        self.bank = TrackBank.empty(self._mode_prior, self.params.history_length)
         self.truth_id: ObjectArray = np.empty(0, dtype=object)  # (N,) aligned with the bank
         self.t_s = -math.inf
         self.confirmed_total = 0
@@ -180,7 +180,8 @@ class ClairvoyantTracker(BankPredictor):
         if n == 0:
             return 0
         new = TrackBank.new(x, P, self.t_s, np.arange(self._next_id, self._next_id + n,
-                                                      dtype=np.int64), self._mode_prior)
+                                                      dtype=np.int64), self._mode_prior,
+                           self.params.history_length)
         self._next_id += n
         if spec.type in self.params.miss_sensor_types:
             new.opportunities[:] = 1
@@ -200,6 +201,7 @@ class ClairvoyantTracker(BankPredictor):
             truncate_height(bank.x, bank.P, p.ground_floor_m)
         elif p.ground_floor_m is not None:  # every mode, then their combination
             imm.truncate_modes(bank, p.ground_floor_m)
+        bank.record_trail(np.flatnonzero(bank.t_update_s == self.t_s), self.t_s)
         if self.confirm == "tracker":
             manager.confirm(bank, p)
         else:

@@ -34,9 +34,11 @@ def truncate_height(
     sigma2 = P[:, _UP, _UP]
     sigma = np.sqrt(np.maximum(sigma2, 1e-12))
     alpha = (floor_m - x[:, _UP]) / sigma
-    rows = np.flatnonzero(alpha > _NEGLIGIBLE)
-    if rows.size == 0:
+    flagged = np.flatnonzero(alpha > _NEGLIGIBLE)
+    if flagged.size == 0:
         return x, P
+    # every row (the IMM passes only the modes that need it): views, not copies
+    rows = slice(None) if flagged.size == x.shape[0] else flagged
     a, s, s2 = alpha[rows], sigma[rows], sigma2[rows]
     lam = math.sqrt(2.0 / math.pi) / erfcx(a / math.sqrt(2.0))
     mean = x[rows, _UP] + s * lam

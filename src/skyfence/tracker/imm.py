@@ -46,12 +46,14 @@ from functools import lru_cache
 import numpy as np
 from scipy.spatial import cKDTree
 
-from skyfence.tracker import motion
+from skyfence.tracker import motion, small_linalg
 from skyfence.tracker.bank import TrackBank
 from skyfence.tracker.base import STATE_DIM, BoolArray, FloatArray, IntArray, MeasurementModel
 from skyfence.tracker.constraint import _NEGLIGIBLE, _UP, truncate_height
 from skyfence.tracker.gating import Hypotheses, pair_statistics
+from skyfence.tracker.measurement import RadarPolar
 from skyfence.tracker.params import TrackerParams
+from skyfence.tracker.radar_filters import RadarUpdate, radar_update_scored
 from skyfence.tracker.updater import innovation, mahalanobis2
 
 ModeUpdate = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray, FloatArray]]
@@ -116,13 +118,25 @@ def _generator_eigen(sojourn_s: tuple[float, ...]) -> tuple[FloatArray, FloatArr
 def mix(
     mu: FloatArray, x: FloatArray, P: FloatArray, Pi: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Mixing: μ (N, M), x (N, M, 6), P (N, M, 6, 6), Π (M, M) → (c, x0, P0)."""
+    """Mixing: μ (N, M), x (N, M, 6), P (N, M, 6, 6), Π (M, M) → (c, x0, P0).
+
+    Sums over the source mode ``i`` as batched matrix products (N·M small
+    products beat einsum's generic loops several times over)."""
+    n, m = mu.shape
     c = mu @ Pi  # c_j = Σ_i μ_i p_ij
     w = mu[:, :, None] * Pi[None] / np.maximum(c, _TINY)[:, None, :]  # μ_i|j (N, i, j)
-    x0 = np.einsum("nij,nid->njd", w, x)
-    d = x[:, :, None, :] - x0[:, None, :, :]  # x_i − x0_j (N, i, j, 6)
-    P0 = np.einsum("nij,nikl->njkl", w, P) + np.einsum("nij,nijk,nijl->njkl", w, d, d)
+    wt = w.transpose(0, 2, 1)  # (N, j, i)
+    x0 = wt @ x  # Σ_i μ_i|j x_i
+    d = x[:, None, :, :] - x0[:, :, None, :]  # x_i − x0_j (N, j, i, 6)
+    P0 = (wt @ P.reshape(n, m, STATE_DIM * STATE_DIM)).reshape(n, m, STATE_DIM, STATE_DIM)
+    P0 += _weighted_outer(wt, d)
     return c, x0, P0
+
+
+def _weighted_outer(w: FloatArray, d: FloatArray) -> FloatArray:
+    """``Σ_i w[..., i] d[..., i, :] d[..., i, :]ᵀ`` for w (..., I), d (..., I, 6)."""
+    wd = np.ascontiguousarray(np.swapaxes(w[..., None] * d, -1, -2))
+    return np.asarray(wd @ d, dtype=np.float64)
 
 
 def predict(
@@ -131,19 +145,27 @@ def predict(
     """Mix, then every mode ``dt`` ahead under its own Q: → (c, x⁻, P⁻), new arrays."""
     if dt == 0.0:
         return mu.copy(), x.copy(), P.copy()
-    n, m = mu.shape
     c, x0, P0 = mix(mu, x, P, modes.transition(dt))
-    xf, Pf = motion.predict(x0.reshape(n * m, STATE_DIM), P0.reshape(n * m, STATE_DIM, STATE_DIM),
-                            dt, np.zeros(3))
     Q = np.stack([motion.process_noise(dt, q) for q in modes.q])  # (M, 6, 6), M small
-    return c, xf.reshape(n, m, STATE_DIM), Pf.reshape(n, m, STATE_DIM, STATE_DIM) + Q
+    # motion.predict's F x, F P Fᵀ by blocks (x0, P0 are mix's fresh arrays), then Q_j
+    x0[..., :3] += dt * x0[..., 3:]
+    Ppp, Ppv, Pvp, Pvv = P0[..., :3, :3], P0[..., :3, 3:], P0[..., 3:, :3], P0[..., 3:, 3:]
+    Pf = np.empty_like(P0)
+    Pf[..., :3, :3] = Ppp + dt * (Ppv + Pvp) + dt * dt * Pvv
+    Pf[..., :3, 3:] = Ppv + dt * Pvv
+    Pf[..., 3:, :3] = Pvp + dt * Pvv
+    Pf[..., 3:, 3:] = Pvv
+    Pf += Q
+    return c, x0, Pf
 
 
 def combine(mu: FloatArray, x: FloatArray, P: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Moment matching: μ (N, M), x (N, M, 6), P (N, M, 6, 6) → (x (N, 6), P (N, 6, 6))."""
-    xc = np.einsum("nj,njd->nd", mu, x)
+    n, m = mu.shape
+    xc = (mu[:, None, :] @ x)[:, 0]
     d = x - xc[:, None, :]
-    Pc = np.einsum("nj,njkl->nkl", mu, P) + np.einsum("nj,njk,njl->nkl", mu, d, d)
+    Pc = (mu[:, None, :] @ P.reshape(n, m, STATE_DIM * STATE_DIM))[:, 0]
+    Pc = Pc.reshape(n, STATE_DIM, STATE_DIM) + _weighted_outer(mu, d)
     return xc, 0.5 * (Pc + Pc.transpose(0, 2, 1))
 
 
@@ -175,6 +197,9 @@ def update_modes(
 PairFilter = Callable[[FloatArray, FloatArray, FloatArray],
                       tuple[FloatArray, FloatArray, FloatArray]]
 """A pair update ``(x (K, 6), P (K, 6, 6), z (K, k)) → (x, P, d²)`` (radar_filters.py)."""
+ScoredPairFilter = Callable[[FloatArray, FloatArray, FloatArray],
+                            tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]]
+"""A pair update that also gives ``−½ ln det(2π S)`` of its first-order ``S`` (or None)."""
 
 
 class PairUpdate:
@@ -190,16 +215,23 @@ class PairUpdate:
     """
 
     def __init__(self, z: FloatArray, model: MeasurementModel,
-                 pair_filter: PairFilter | None = None) -> None:
+                 pair_filter: PairFilter | None = None,
+                 scored_filter: ScoredPairFilter | None = None) -> None:
         self.z, self.model, self.pair_filter = z, model, pair_filter
+        self.scored_filter = scored_filter
 
     def __call__(self, x: FloatArray, P: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         model = self.model
         z = np.repeat(self.z, x.shape[0] // max(self.z.shape[0], 1), axis=0)
-        inn = innovation(x, P, model)
+        if self.scored_filter is not None:
+            x_new, P_new, d2, log_norm = self.scored_filter(x, P, z)
+            if log_norm is None:
+                log_norm = _log_norm(x, P, model)
+            return x_new, P_new, log_norm - 0.5 * d2
         if self.pair_filter is not None:
             x_new, P_new, d2 = self.pair_filter(x, P, z)
-            return x_new, P_new, inn.log_norm - 0.5 * d2
+            return x_new, P_new, _log_norm(x, P, model) - 0.5 * d2
+        inn = innovation(x, P, model)
         y = model.residual(z, inn.z_pred)
         K = P @ inn.H.transpose(0, 2, 1) @ inn.S_inv
         x_new = x + np.einsum("pij,pj->pi", K, y)
@@ -207,6 +239,16 @@ class PairUpdate:
         P_new = I_KH @ P @ I_KH.transpose(0, 2, 1) + K @ model.R @ K.transpose(0, 2, 1)
         P_new = 0.5 * (P_new + P_new.transpose(0, 2, 1))
         return x_new, P_new, inn.log_norm - 0.5 * mahalanobis2(y, inn.S_inv)
+
+
+def _log_norm(x: FloatArray, P: FloatArray, model: MeasurementModel) -> FloatArray:
+    """``−½ ln det(2π S)`` of the first-order ``S = H P Hᵀ + R`` (as updater.innovation
+    has it, without the predicted measurement and ``S⁻¹`` it has no use for here)."""
+    H = model.jacobian(x)
+    S = H @ P @ H.transpose(0, 2, 1) + model.R
+    S = 0.5 * (S + S.transpose(0, 2, 1))
+    logdet = small_linalg.log_det(small_linalg.cholesky(S))
+    return np.asarray(-0.5 * (logdet + model.dim * np.log(2.0 * np.pi)), dtype=np.float64)
 
 
 def ekf(z: FloatArray, model: MeasurementModel) -> PairUpdate:
@@ -218,6 +260,14 @@ def pairwise(pair_filter: PairFilter, z: FloatArray, model: MeasurementModel) ->
     """Any :data:`PairFilter` (a radar filter of radar_filters.py) of each track by
     its report ``z`` (K, k), as a :data:`ModeUpdate`."""
     return PairUpdate(z, model, pair_filter)
+
+
+def radar(z: FloatArray, model: RadarPolar, method: RadarUpdate) -> PairUpdate:
+    """The radar filter ``method`` (radar_filters.py) of each track by its plot ``z``
+    (K, k), as a :data:`ModeUpdate`: :func:`pairwise` on it, the first-order ``S``
+    taken from the filter where it has one (no second Jacobian)."""
+    return PairUpdate(z, model, scored_filter=lambda x, P, zz: radar_update_scored(
+        x, P, zz, model, method))
 
 
 def gate_modes(
@@ -290,13 +340,17 @@ def truncate_modes(bank: TrackBank, floor_m: float) -> None:
     """The ground constraint (constraint.py) on every mode of the tracks whose modes
     reach below ``floor_m``; their ``x, P`` are then recombined (in place)."""
     sigma = np.sqrt(np.maximum(bank.mode_P[:, :, _UP, _UP], 1e-12))
-    rows = np.flatnonzero(((floor_m - bank.mode_x[:, :, _UP]) / sigma > _NEGLIGIBLE).any(axis=1))
-    if rows.size == 0:
+    low = (floor_m - bank.mode_x[:, :, _UP]) / sigma > _NEGLIGIBLE
+    flat = np.flatnonzero(low)  # (track, mode) pairs that reach below the floor
+    if flat.size == 0:
         return
-    m = bank.mode_prob.shape[1]
-    x, P = truncate_height(bank.mode_x[rows].reshape(-1, STATE_DIM),
-                           bank.mode_P[rows].reshape(-1, STATE_DIM, STATE_DIM), floor_m)
-    bank.mode_x[rows] = x.reshape(rows.size, m, STATE_DIM)
-    bank.mode_P[rows] = P.reshape(rows.size, m, STATE_DIM, STATE_DIM)
+    n, m = low.shape
+    bank.mode_x = np.ascontiguousarray(bank.mode_x)  # (they are: then no copy) so that
+    bank.mode_P = np.ascontiguousarray(bank.mode_P)  # the flat shapes below are views
+    mode_x = bank.mode_x.reshape(n * m, STATE_DIM)
+    mode_P = bank.mode_P.reshape(n * m, STATE_DIM, STATE_DIM)
+    x, P = truncate_height(mode_x[flat], mode_P[flat], floor_m)
+    mode_x[flat], mode_P[flat] = x, P
+    rows = np.flatnonzero(low.any(axis=1))
     bank.x[rows], bank.P[rows] = combine(bank.mode_prob[rows], bank.mode_x[rows],
                                          bank.mode_P[rows])

@@ -32,7 +32,7 @@ from typing import ClassVar, Self
 
 import numpy as np
 
-from skyfence.tracker.base import FloatArray
+from skyfence.tracker.base import BoolArray, FloatArray
 
 _MIN_RANGE_M = 1.0  # keeps Jacobians finite for a track on top of a sensor
 
@@ -65,11 +65,18 @@ class _Model:
         self.components = tuple(range(self.full_dim) if components is None else components)
         self._idx = np.asarray(self.components, dtype=np.intp)
         self.R: FloatArray = np.diag(self.sigma[self._idx] ** 2)
-        self._angular = np.asarray(self.angular_full, dtype=bool)[self._idx]
+        self._angular: BoolArray = np.asarray(self.angular_full, dtype=np.bool_)[self._idx]
+        self._all = self.components == tuple(range(self.full_dim))  # no column to drop
+        self._angle_cols = np.flatnonzero(self._angular)
 
     @property
     def dim(self) -> int:
         return len(self.components)
+
+    @property
+    def angular(self) -> BoolArray:
+        """(dim,) which components are angles (residuals wrapped to (−π, π])."""
+        return self._angular
 
     def subset(self, components: Sequence[int]) -> Self:
         """The same sensor's model over fewer components."""
@@ -77,15 +84,17 @@ class _Model:
 
     def residual(self, z: FloatArray, z_pred: FloatArray) -> FloatArray:
         y = z - z_pred
-        if self._angular.any():
-            y[:, self._angular] = wrap_angle(y[:, self._angular])
+        for c in self._angle_cols:
+            y[:, c] = wrap_angle(y[:, c])
         return y
 
     def function(self, x: FloatArray) -> FloatArray:
-        return self._full_function(x)[:, self._idx]
+        full = self._full_function(x)
+        return full if self._all else full[:, self._idx]
 
     def jacobian(self, x: FloatArray) -> FloatArray:
-        return self._full_jacobian(x)[:, self._idx, :]
+        full = self._full_jacobian(x)
+        return full if self._all else full[:, self._idx, :]
 
     def _full_function(self, x: FloatArray) -> FloatArray:
         raise NotImplementedError

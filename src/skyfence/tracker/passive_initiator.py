@@ -45,7 +45,8 @@ import numpy as np
 
 from skyfence.tracker import manager
 from skyfence.tracker.bank import TrackBank
-from skyfence.tracker.base import CLASSES, BoolArray, Detections, FloatArray, IntArray
+from skyfence.tracker.base import BoolArray, Detections, FloatArray, IntArray
+from skyfence.tracker.evidence import EVIDENCE_WIDTH
 from skyfence.tracker.gating import gate, gate_threshold
 from skyfence.tracker.motion import predict
 from skyfence.tracker.params import TrackerParams
@@ -71,12 +72,12 @@ class _Bearings:
     sensor: IntArray
     az: FloatArray
     el: FloatArray
-    evidence: FloatArray  # (K, len(CLASSES)) class evidence the bearing carries
+    evidence: FloatArray  # (K, EVIDENCE_WIDTH) class evidence the bearing carries, flat
 
     @classmethod
     def empty(cls) -> _Bearings:
         return cls(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0),
-                   np.zeros((0, len(CLASSES))))
+                   np.zeros((0, EVIDENCE_WIDTH)))
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -96,7 +97,7 @@ class Births:
 
     x: FloatArray  # (n, 6)
     P: FloatArray  # (n, 6, 6)
-    evidence: FloatArray  # (n, len(CLASSES))
+    evidence: FloatArray  # (n, EVIDENCE_WIDTH): the summed evidence of its bearings
     heard: IntArray  # (n,) bitmask of the sensors whose bearings started it
     bearings: int  # bearings used
 
@@ -183,7 +184,7 @@ class PassiveInitiator:
 
     def initiate(self, t_s: float) -> Births:
         """Tracks to start at ``t_s`` from the buffer (taken out of it)."""
-        none = Births(np.zeros((0, 6)), np.zeros((0, 6, 6)), np.zeros((0, len(CLASSES))),
+        none = Births(np.zeros((0, 6)), np.zeros((0, 6, 6)), np.zeros((0, EVIDENCE_WIDTH)),
                       np.zeros(0, dtype=np.int64), 0)
         if np.unique(self._buf.sensor).size < 2:
             return none

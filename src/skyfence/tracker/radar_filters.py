@@ -73,8 +73,10 @@ from typing import Literal
 
 import numpy as np
 
+from skyfence.tracker import small_linalg
 from skyfence.tracker.base import FloatArray, MeasurementModel
 from skyfence.tracker.measurement import RadarPolar
+from skyfence.tracker.updater import mahalanobis2
 from skyfence.tracker.updater import update as ekf_update
 
 
@@ -103,6 +105,15 @@ def ekf2_update(
     x: FloatArray, P: FloatArray, z: FloatArray, model: RadarPolar
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Second-order EKF update of K pairs (module doc) → (x, P, d²), new arrays."""
+    x_new, P_new, d2, _ = ekf2_scored(x, P, z, model)
+    return x_new, P_new, d2
+
+
+def ekf2_scored(
+    x: FloatArray, P: FloatArray, z: FloatArray, model: RadarPolar
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """:func:`ekf2_update`, and ``−½ ln det(2π S₁)`` of the first-order ``S₁ = H P Hᵀ + R``
+    (``S`` less the curvature terms), which the IMM's mode likelihood uses."""
     dz, dR = second_order_terms(x, P, model)
     H = model.jacobian(x)
     y = model.residual(z, model.function(x) + dz)
@@ -110,13 +121,15 @@ def ekf2_update(
     PHt = P @ H.transpose(0, 2, 1)
     S = H @ PHt + R
     S = 0.5 * (S + S.transpose(0, 2, 1))
-    gain = np.linalg.solve(S, PHt.transpose(0, 2, 1)).transpose(0, 2, 1)  # P Hᵀ S⁻¹
-    x_new = x + np.einsum("pij,pj->pi", gain, y)
+    S_inv = small_linalg.inverse(small_linalg.cholesky(S))  # for the gain and the distance
+    gain = PHt @ S_inv  # P Hᵀ S⁻¹
+    x_new = x + (gain @ y[:, :, None])[:, :, 0]
     I_KH = np.eye(x.shape[1]) - gain @ H
     P_new = I_KH @ P @ I_KH.transpose(0, 2, 1) + gain @ R @ gain.transpose(0, 2, 1)
     P_new = 0.5 * (P_new + P_new.transpose(0, 2, 1))
-    d2 = np.einsum("pi,pi->p", y, np.linalg.solve(S, y[:, :, None])[:, :, 0])
-    return x_new, P_new, d2
+    log_det_1 = small_linalg.log_det(small_linalg.cholesky(S - dR))
+    log_norm = -0.5 * (log_det_1 + model.dim * np.log(2.0 * np.pi))
+    return x_new, P_new, mahalanobis2(y, S_inv), log_norm
 
 
 # ------------------------------------------------------------------ unscented
@@ -237,6 +250,16 @@ def converted_update(
 
 # ------------------------------------------------------------------ by name
 RadarUpdate = Literal["ekf", "ekf2", "ukf", "converted"]
+
+
+def radar_update_scored(
+    x: FloatArray, P: FloatArray, z: FloatArray, model: RadarPolar, method: RadarUpdate
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]:
+    """:func:`radar_update`, and ``−½ ln det(2π S₁)`` of the first-order ``S₁`` where the
+    filter has it at hand (``ekf2``; else None)."""
+    if method == "ekf2":
+        return ekf2_scored(x, P, z, model)
+    return (*radar_update(x, P, z, model, method), None)
 
 
 def radar_update(

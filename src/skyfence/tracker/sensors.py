@@ -160,9 +160,12 @@ def split_batches(scan: Detections, spec: SensorSpec,
     usable = finite[:, list(REQUIRED[spec.type])].all(axis=1)
     if spec.type == "radar":  # a radar plot is polar: range and azimuth at least
         usable &= scan.z[:, 0] > 0
-    code = finite @ (1 << np.arange(finite.shape[1]))
+    code = (finite * (1 << np.arange(finite.shape[1]))).sum(axis=1)
+    present = code[usable]
+    one = present.size > 0 and bool((present == present[0]).all())  # the usual scan
+    codes = present[:1] if one else np.unique(present)
     batches = []
-    for c in np.unique(code[usable]):
+    for c in codes:
         components = tuple(int(i) for i in np.flatnonzero((int(c) >> np.arange(64)) & 1))
         key = (scan.sensor, components)
         if key not in models:

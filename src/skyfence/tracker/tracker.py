@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skyfence.tracker import association, imm, initiator, jpda, manager
+from skyfence.tracker import association, evidence, imm, initiator, jpda, manager
 from skyfence.tracker.bank import TrackBank
 from skyfence.tracker.base import (
-    CLASS_INDEX,
     BoolArray,
     Detections,
     FloatArray,
@@ -27,6 +26,7 @@ from skyfence.tracker.base import (
     ObjectArray,
 )
 from skyfence.tracker.constraint import truncate_height
+from skyfence.tracker.diagnostics import UpdateEvent, UpdateHook
 from skyfence.tracker.gating import Hypotheses, gate, gate_threshold, pair_statistics
 from skyfence.tracker.measurement import RadarPolar
 from skyfence.tracker.motion import predict
@@ -89,7 +89,7 @@ class Tracker(BankPredictor):
         self.params = params or TrackerParams()
         self._imm = imm.ImmModes.from_params(self.params) if self.params.motion == "imm" else None
         self._mode_prior = None if self._imm is None else self._imm.initial_prob
-        self.bank = TrackBank.empty(self._mode_prior)
+        self.bank = TrackBank.empty(self._mode_prior, self.params.history_length)
         self.t_s = -math.inf
         self.confirmed_total = 0
         p = self.params
@@ -98,6 +98,8 @@ class Tracker(BankPredictor):
         self._models: dict[tuple[int, tuple[int, ...]], MeasurementModel] = {}
         self._passive = PassiveInitiator(self.sensors, p) if p.passive_initiation else None
         self._coalesced: list[IntArray] = []  # ids of tracks JPDA merged into others
+        self._reacquire = manager.Reacquirer(p) if p.reacquire else None
+        self.on_update: UpdateHook | None = None  # diagnostics.py: sees each GNN update
 
     # ----------------------------------------------------------------- the loop
     def step(self, scan: Detections) -> StepResult:
@@ -161,6 +163,12 @@ class Tracker(BankPredictor):
         cost = association.pair_costs(hyp.log_likelihood, pd, lam)
         if spec.bearing_only and p.bearing_update == "unambiguous":
             chosen = np.flatnonzero(_alone(hyp) & (cost < miss[hyp.track]))
+        elif spec.bearing_only and p.bearing_update == "margin":
+            # the margin keeps a pair by its costs alone: only clusters holding such a
+            # pair need the assignment (in a swarm, most bearings' one big cluster)
+            clear = association.clear_pairs(hyp.track, hyp.meas, cost, p.bearing_margin)
+            chosen = association.gnn(hyp.track, hyp.meas, cost, miss, solve=clear)
+            chosen = chosen[clear[chosen]]
         else:
             chosen = association.gnn(hyp.track, hyp.meas, cost, miss)
         loglik = hyp.log_likelihood[chosen]
@@ -187,6 +195,10 @@ class Tracker(BankPredictor):
         if tracks.size == 0:
             return
         bank = self.bank
+        if self.on_update is not None:
+            self.on_update(UpdateEvent(self.t_s, scan.sensor, batch.model, bank.id[tracks],
+                                       batch.rows[meas], z[meas], bank.x[tracks], bank.P[tracks],
+                                       self.params.radar_update))
         if self._imm is None and isinstance(batch.model, RadarPolar):
             x, P, _ = radar_update(bank.x[tracks], bank.P[tracks], z[meas], batch.model,
                                    self.params.radar_update)
@@ -202,18 +214,22 @@ class Tracker(BankPredictor):
         if self._imm is not None and reinit.any():
             imm.restart_rows(bank, tracks[reinit], self._imm.initial_prob)
         manager.record_hits(bank, tracks, self.t_s, math.log(pd) + loglik - math.log(lam))
-        bank.class_evidence[tracks] += self._evidence(scan, spec, batch.rows[meas])
+        evidence.add_contributions(bank.class_loglik, tracks,
+                                   self._evidence(scan, spec, batch.rows[meas]),
+                                   self.params.evidence)
         if spec.cooperative and scan.cooperative_id is not None:
             bank.cooperative_id[tracks] = scan.cooperative_id[batch.rows[meas]]
             bank.confirmed[tracks] = True
+            bank.t_coop_jump_s[tracks[reinit]] = self.t_s
+            if scan.operator_enu_m is not None:
+                bank.operator_enu_m[tracks] = scan.operator_enu_m[batch.rows[meas]]
 
     def _mode_update(self, z: FloatArray, model: MeasurementModel) -> imm.ModeUpdate:
         """The IMM's update of one mode by reports ``z``: radar plots by the chosen
         radar filter, everything else by the EKF."""
         method = self.params.radar_update
         if isinstance(model, RadarPolar) and method != "ekf":
-            radar = model
-            return imm.pairwise(lambda x, P, zz: radar_update(x, P, zz, radar, method), z, model)
+            return imm.radar(z, model, method)
         return imm.ekf(z, model)
 
     def _jpda_update(
@@ -237,8 +253,8 @@ class Tracker(BankPredictor):
         manager.record_hits(bank, gated[hit], self.t_s, gain[hit])
         bank.score[gated[~hit]] += gain[~hit]
         bank.score_max[gated] = np.maximum(bank.score_max[gated], bank.score[gated])
-        evidence = self._evidence(scan, spec, batch.rows[hyp.meas]) * beta[:, None]
-        np.add.at(bank.class_evidence, hyp.track, evidence)
+        shared = self._evidence(scan, spec, batch.rows[hyp.meas]) * beta[:, None, None]
+        evidence.add_contributions(bank.class_loglik, hyp.track, shared, self.params.evidence)
         if self.params.jpda_merge_d2 > 0:
             gone = jpda.coalesced(bank, hyp.track, hyp.meas, self.params.jpda_merge_d2)
             self._coalesced.append(bank.id[gone])
@@ -266,21 +282,39 @@ class Tracker(BankPredictor):
             manager.record_opportunities(self.bank, spec.covers(self.bank.x[:n]), hit,
                                          miss_score)
 
+    def _kinematic_evidence(self, rows: IntArray) -> None:
+        """What the flight of the tracks updated now says of their class (evidence.py);
+        agility is 1 − P(quietest IMM mode)."""
+        bank = self.bank
+        agility = None if self._imm is None else 1.0 - bank.mode_prob[:, 0]
+        evidence.add_kinematics(bank.class_loglik, bank.t_kinematics_s, rows, self.t_s,
+                                bank.x, bank.P, agility, self.params.evidence)
+
     def _manage(self, confirmed_before: int) -> None:
-        """Ground constraint, confirmation, deletion (and merging when enabled)."""
+        """Ground constraint, trail (bank.py), confirmation, deletion (and merging when
+        enabled)."""
         p = self.params
         if p.ground_floor_m is not None and self._imm is None:
             truncate_height(self.bank.x, self.bank.P, p.ground_floor_m)
         elif p.ground_floor_m is not None:  # every mode, then their combination
             imm.truncate_modes(self.bank, p.ground_floor_m)
+        updated = np.flatnonzero(self.bank.t_update_s == self.t_s)
+        self.bank.record_trail(updated, self.t_s)
+        self._kinematic_evidence(updated)
+        fresh = ~self.bank.confirmed
         manager.confirm(self.bank, p)
+        fresh &= self.bank.confirmed
         self.confirmed_total += int(self.bank.confirmed.sum()) - confirmed_before
         keep = manager.survivors(self.bank, self.t_s, p)
+        deleted = ~keep
         if p.merge_d2 > 0:
             keep &= ~manager.duplicates(self.bank, p)
         if self._coalesced:
             keep &= ~np.isin(self.bank.id, np.concatenate(self._coalesced))
             self._coalesced.clear()
+        if self._reacquire is not None:  # new tracks that continue broken ones keep their id
+            self.confirmed_total -= self._reacquire.step(self.bank, fresh, keep, deleted,
+                                                         self.t_s, self._predict)
         self.bank.keep(keep)
 
     def _initiate(self, scan: Detections, spec: SensorSpec, free: BoolArray) -> int:
@@ -298,11 +332,14 @@ class Tracker(BankPredictor):
             return 0
         ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
         self._next_id += n
-        new = TrackBank.new(x, P, self.t_s, ids, self._mode_prior)
+        new = TrackBank.new(x, P, self.t_s, ids, self._mode_prior, self.params.history_length)
         if spec.type in self.params.miss_sensor_types:
             new.opportunities[:] = 1
             new.history[:] = 1
-        new.class_evidence += self._evidence(scan, spec, rows)
+        evidence.add_contributions(new.class_loglik, np.arange(n),
+                                   self._evidence(scan, spec, rows), self.params.evidence)
+        if scan.operator_enu_m is not None:
+            new.operator_enu_m[:] = scan.operator_enu_m[rows]
         if spec.cooperative:
             new.confirmed[:] = True
             if scan.cooperative_id is not None:
@@ -319,18 +356,19 @@ class Tracker(BankPredictor):
             return 0
         rows = np.flatnonzero(free)
         self._passive.record_opportunities(self.bank, scan.sensor, hit)
-        none = np.zeros((0, len(CLASS_INDEX)))
-        evidence = self._evidence(scan, spec, rows) if rows.size else none
-        self._passive.observe(self.bank, scan, rows, evidence, self.t_s)
+        said = self._evidence(scan, spec, rows).reshape(rows.size, evidence.EVIDENCE_WIDTH)
+        self._passive.observe(self.bank, scan, rows, said, self.t_s)
         births = self._passive.initiate(self.t_s)
         n = len(births)
         if n == 0:
             return 0
         new = TrackBank.new(births.x, births.P, self.t_s,
                             np.arange(self._next_id, self._next_id + n, dtype=np.int64),
-                            self._mode_prior)
+                            self._mode_prior, self.params.history_length)
         self._next_id += n
-        new.class_evidence += births.evidence
+        evidence.add_contributions(new.class_loglik, np.arange(n),
+                                   births.evidence.reshape(new.class_loglik.shape),
+                                   self.params.evidence)
         new.passive_sensors[:] = births.heard
         self.bank.extend(new)
         return births.bearings
@@ -349,21 +387,9 @@ class Tracker(BankPredictor):
         return arr[:, 0], arr[:, 1]
 
     def _evidence(self, scan: Detections, spec: SensorSpec, rows: IntArray) -> FloatArray:
-        """(len(rows), 3) class evidence the reports ``rows`` add to their tracks."""
-        ev = np.zeros((rows.size, len(CLASS_INDEX)))
-        p = self.params
-        if spec.type == "adsb":
-            ev[:, CLASS_INDEX["aircraft"]] = p.cooperative_class_weight
-        elif spec.type == "remote_id":
-            ev[:, CLASS_INDEX["drone"]] = p.cooperative_class_weight
-        elif spec.type == "rf":
-            ev[:, CLASS_INDEX["drone"]] = p.rf_drone_weight
-        elif spec.type == "eoir" and scan.label is not None:
-            label = scan.label[rows]
-            conf = np.ones(rows.size) if scan.confidence is None else scan.confidence[rows]
-            ok = label >= 0
-            ev[np.flatnonzero(ok), label[ok]] = np.nan_to_num(conf[ok], nan=1.0)
-        return ev
+        """(len(rows), len(SOURCES), 4) class evidence the reports ``rows`` add to their
+        tracks (evidence.py)."""
+        return evidence.report_contributions(spec.type, scan, rows, self.params.evidence)
 
 
 def _alone(hyp: Hypotheses) -> BoolArray:
