@@ -29,6 +29,8 @@ SENSORS: list[dict[str, Any]] = [
 CONTRACT_KEYS = {"t", "track_id", "enu_m", "vel_mps", "pos_cov_m2", "class", "class_prob",
                  "cooperative_id", "threat"}
 
+ALERT_KEYS = {"alert_id", "kind", "severity", "t_start", "t_end", "track_ids", "swarm_id", "zone",
+              "reason"}
 
 def _lines(scenario: Scenario, seconds: int = 40) -> list[str]:
     """Radar plots of a plane, a drone and an unidentified drone; ADS-B for the plane,
@@ -105,11 +107,14 @@ def test_track_file_end_to_end(files: tuple[Scenario, Path, Path], tmp_path: Pat
     assert any("unknown sensor 'radar-9'" in e for e in examples)
     assert any("missing range_m" in e for e in examples)
     assert summary["scans"] > 100 and summary["scans_per_s"] > 0
-    assert alerts.exists() and alerts.read_text() == ""
+    written = [json.loads(x) for x in alerts.read_text().splitlines()]
+    assert [a["kind"] for a in written] == ["new_noncooperative_drone"]  # the rogue only
+    assert set(written[0]) >= ALERT_KEYS and written[0]["t_end"] == 39.5
+    assert summary["alerts"] == 1
 
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert rows and all(set(r) == CONTRACT_KEYS for r in rows)
-    assert all(r["threat"] is None and float(r["t"]).is_integer() for r in rows)
+    assert all(0 <= r["threat"] <= 1 and float(r["t"]).is_integer() for r in rows)
     assert all(abs(sum(r["class_prob"].values()) - 1.0) < 1e-3 for r in rows)
     assert all(np.allclose(r["pos_cov_m2"], np.transpose(r["pos_cov_m2"])) for r in rows)
     last = [r for r in rows if r["t"] == 39.0]
@@ -119,6 +124,7 @@ def test_track_file_end_to_end(files: tuple[Scenario, Path, Path], tmp_path: Pat
     assert len(last) == 3  # plane, drone, rogue: no duplicates, no clutter tracks
     rogue = by_coop[None]
     assert rogue["class"] == "drone"  # EO/IR labels
+    assert rogue["threat"] > by_coop["RID-TEST-1"]["threat"] > by_coop["3c6dd4"]["threat"]
     assert np.linalg.norm(np.subtract(rogue["enu_m"], [-900 + 5 * 39, 700 + 3 * 39, 60])) < 50
     assert summary["tracks_confirmed"] == 3
 

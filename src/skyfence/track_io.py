@@ -20,6 +20,7 @@ used: the engine never goes back in time.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import math
@@ -34,11 +35,14 @@ import msgspec
 import numpy as np
 import pymap3d
 
+from skyfence.assess.alerts import Alert
+from skyfence.assess.engine import Assessor, TickAssessment
 from skyfence.errors import UserError
 from skyfence.scenario import Scenario, load_scenario
-from skyfence.tracker import CLASSES, Detections, Tracker, TrackerParams, sensor_specs
+from skyfence.tracker import Detections, Tracker, TrackerParams, sensor_specs
 from skyfence.tracker.bank import TrackBank
 from skyfence.tracker.base import CLASS_INDEX
+from skyfence.tracker.evidence import HYPOTHESES
 from skyfence.tracker.sensors import FULL_DIM, SensorSpec
 
 MAX_EXAMPLES = 20
@@ -270,20 +274,24 @@ class ScanReader:
 
 
 # ------------------------------------------------------------------ writing
-def track_lines(t_s: float, bank: TrackBank, params: TrackerParams) -> list[dict[str, Any]]:
-    """The tracks.jsonl objects of one output tick (confirmed tracks, predicted to t)."""
-    prob = np.round(bank.class_probabilities(params.evidence), 4)
-    names = (*CLASSES, "unknown")
+def track_lines(t_s: float, bank: TrackBank, params: TrackerParams,
+                assessed: TickAssessment | None = None) -> list[dict[str, Any]]:
+    """The tracks.jsonl objects of one output tick (confirmed tracks, predicted to t);
+    ``threat`` is null without an assessment."""
+    prob = bank.class_probabilities(params.evidence) if assessed is None else assessed.class_prob
+    prob = np.round(prob, 4)
     best = np.argmax(prob, axis=1)
     pos = np.round(bank.x[:, :3], 2).tolist()
     vel = np.round(bank.x[:, 3:], 3).tolist()
     cov = np.round(bank.P[:, :3, :3], 3).tolist()
     probs = prob.tolist()
+    threat: list[float | None] = ([None] * len(bank) if assessed is None
+                                  else np.round(assessed.threat, 3).tolist())
     return [
         {"t": round(t_s, 3), "track_id": int(tid), "enu_m": pos[i], "vel_mps": vel[i],
-         "pos_cov_m2": cov[i], "class": names[best[i]],
-         "class_prob": dict(zip(names, probs[i], strict=True)),
-         "cooperative_id": bank.cooperative_id[i], "threat": None}
+         "pos_cov_m2": cov[i], "class": HYPOTHESES[best[i]],
+         "class_prob": dict(zip(HYPOTHESES, probs[i], strict=True)),
+         "cooperative_id": bank.cooperative_id[i], "threat": threat[i]}
         for i, tid in enumerate(bank.id.tolist())
     ]
 
@@ -302,28 +310,55 @@ class TickWriter:
 
     :meth:`until` writes every tick not after ``t_s`` that is not written yet,
     from the tracker as it stands (predicted to the tick): call it with a time
-    just before each scan, and with the last scan's time at the end.
+    just before each scan, and with the last scan's time at the end. With an
+    :class:`~skyfence.assess.engine.Assessor` each tick is also assessed (class,
+    threat, alerts): :meth:`count` tells it the reports each scan brought, and
+    ended alerts go to ``alerts_out``, one line each, as they end.
     """
 
-    def __init__(self, out: BinaryIO, tracker: TrackSource, period_s: float) -> None:
+    def __init__(self, out: BinaryIO, tracker: TrackSource, period_s: float,
+                 assessor: Assessor | None = None, alerts_out: BinaryIO | None = None) -> None:
         self.out, self.tracker, self.period_s = out, tracker, period_s
+        self.assessor, self.alerts_out = assessor, alerts_out
         self.encoder = msgspec.json.Encoder()
         self.next_k: int | None = None
-        self.ticks = self.lines = 0
+        self.ticks = self.lines = self.alerts = 0
+        self._reports = np.zeros(0 if assessor is None else len(assessor.specs), dtype=np.int64)
 
     def start(self, t_s: float) -> None:
         if self.next_k is None:
             self.next_k = math.ceil(t_s / self.period_s - 1e-9)
 
+    def count(self, sensor: int, reports: int) -> None:
+        """A scan of ``sensor`` brought ``reports`` reports (sensor health)."""
+        if self._reports.size:
+            self._reports[sensor] += reports
+
     def until(self, t_s: float) -> None:
         while self.next_k is not None and self.next_k * self.period_s <= t_s:
             t_out = self.next_k * self.period_s
             bank = self.tracker.confirmed_at(t_out)
-            rows = track_lines(t_out, bank, self.tracker.params)
+            assessed = None
+            if self.assessor is not None:
+                assessed = self.assessor.assess(t_out, bank, self._reports)
+                self._reports[:] = 0
+                self._write_alerts(self.assessor.pop_ended())
+            rows = track_lines(t_out, bank, self.tracker.params, assessed)
             self.out.write(b"".join(self.encoder.encode(row) + b"\n" for row in rows))
             self.lines += len(rows)
             self.ticks += 1
             self.next_k += 1
+
+    def finish(self, t_s: float) -> None:
+        """End the run at ``t_s``: every alert still active ends and is written."""
+        if self.assessor is not None:
+            self._write_alerts(self.assessor.close_all(t_s))
+
+    def _write_alerts(self, ended: list[Alert]) -> None:
+        if self.alerts_out is None or not ended:
+            return
+        self.alerts_out.write(b"".join(self.encoder.encode(a.record()) + b"\n" for a in ended))
+        self.alerts += len(ended)
 
 
 # ------------------------------------------------------------------ the run
@@ -350,7 +385,9 @@ def run_track(
     reorder_window_s: float = 2.0,
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Track a measurements file; write tracks (and an empty alerts file); return a summary.
+    """Track a measurements file, assess each output tick (assess/engine.py); write
+    tracks (with class and threat) and, with ``alerts_path``, the alerts; return a
+    summary.
 
     Summary: ``tracks_confirmed`` (distinct tracks ever confirmed),
     ``tracks_started`` (tentative ones included), ``measurements`` (lines
@@ -361,23 +398,29 @@ def run_track(
     ``scans_per_s`` and ``wall_s`` (the whole run, reading and writing
     included), ``t_first_s``/``t_last_s``, ``output_ticks``, ``output_lines``,
     ``reordered_lines`` (out of order within the lag, put right) and up to 20
-    ``late_line_examples``. ``progress``: a progress line on stderr.
+    ``late_line_examples``, ``alerts`` (alerts written). ``progress``: a progress
+    line on stderr.
     """
     site, path = open_inputs(scenario, measurements_path, output_period_s)
     reader = ScanReader(site, reorder_window_s)
     tracker = Tracker(reader.specs, params or TrackerParams())
+    assessor = Assessor(reader.specs, site.site.zones, tracker.params.evidence)
     started = time.perf_counter()
     scans = associated = initiated = rejected = 0
     t_first = t_last = math.nan
     bar = _Progress(path.stat().st_size, reader.counts, tracker) if progress else None
-    with path.open("rb") as stream, Path(out_path).open("wb") as out:
-        ticks = TickWriter(out, tracker, output_period_s)
+    with contextlib.ExitStack() as files:
+        stream = files.enter_context(path.open("rb"))
+        out = files.enter_context(Path(out_path).open("wb"))
+        alerts = None if alerts_path is None else files.enter_context(Path(alerts_path).open("wb"))
+        ticks = TickWriter(out, tracker, output_period_s, assessor, alerts)
         for scan in reader.read(stream, str(path)):
             if bar is not None:
                 bar.show(scan.t_s, scans)
             ticks.start(scan.t_s)
             ticks.until(scan.t_s - 1e-9)  # the ticks before this scan
             result = tracker.step(scan)
+            ticks.count(scan.sensor, len(scan))
             scans += 1
             associated += result.associated
             initiated += result.initiated
@@ -386,10 +429,9 @@ def run_track(
             t_last = scan.t_s
         if scans:
             ticks.until(t_last)
+            ticks.finish(t_last)
     if bar is not None:
         bar.done()
-    if alerts_path is not None:
-        Path(alerts_path).write_bytes(b"")
     wall_s = time.perf_counter() - started
     c = reader.counts
     return {
@@ -412,6 +454,7 @@ def run_track(
         "t_last_s": None if math.isnan(t_last) else t_last,
         "output_ticks": ticks.ticks,
         "output_lines": ticks.lines,
+        "alerts": ticks.alerts,
     }
 
 

@@ -1,6 +1,7 @@
 r"""Classification confusion over track time, against the truth kind of the matched target.
 
-At every tick, every truth point that GOSPA matched to a track (see
+At every tick, every truth point matched to a track in the identity
+correspondence (CLEAR MOT, kept from tick to tick while valid; see
 :mod:`skyfence.evaluate.identity`) adds one tick of track time to the cell
 (truth ``kind`` of the target, ``class`` of the track line). Tracks matched to
 nothing (false tracks) and truths matched to nothing are not counted. A tick

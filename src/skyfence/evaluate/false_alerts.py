@@ -1,7 +1,8 @@
 r"""False alerts: alerts about no true drone, per simulated hour.
 
-An alert is FALSE when none of its ``track_ids`` was ever matched (by GOSPA,
-at any tick of the run; see :mod:`skyfence.evaluate.identity`) to a truth
+An alert is FALSE when none of its ``track_ids`` was ever matched (in the
+identity correspondence, at any tick of the run; see
+:mod:`skyfence.evaluate.identity`) to a truth
 target of kind ``drone``. A swarm alert is judged by its member tracks (its
 ``track_ids``), so one real drone among the members makes it true. An alert
 that names no tracks concerns no drone and is false, except sensor-health

@@ -17,20 +17,24 @@ both are present there and GOSPA could assign them: distance
    the GOSPA assignment of what is left (same costs, same solver,
    :func:`~skyfence.evaluate.gospa.assign_pairs`).
 
-With nothing to keep (the first tick) the correspondence is exactly GOSPA's
-assignment; it differs only where keeping a pair changes the optimum. A truth
-point is MATCHED at a tick when the correspondence gives it a track. Per
-target, in tick order:
+As in the MOTChallenge code (TrackEval's ``clear.py``) only the previous
+tick's correspondences are kept, while the track a target was last matched
+to (for counting switches) is remembered across any gap. With nothing to
+keep (the first tick) the correspondence is exactly GOSPA's assignment; it
+differs only where keeping a pair changes the optimum. A truth point is
+MATCHED at a tick when the correspondence gives it a track (the report uses
+the same matching for time to track, classification, alert lead times and
+false alerts). Per target, in tick order:
 
 - ID switch (CLEAR MOT's mismatch): a matched tick whose ``track_id`` differs
   from the ``track_id`` the target was last matched to (unmatched ticks in
   between do not reset it). A kept pair is never a switch, so a switch can
-  only come from step 2: the old pair was broken (its track ended, or moved
-  :math:`\ge c` away) or the target went unmatched for a tick. Two tracks
-  that really swap targets cost each target one switch, counted when its old
-  pair stops being valid, not at the crossing. A target that loses its track
-  and is picked up by a new one counts one switch (and one fragmentation if
-  it was unmatched in between while detectable).
+  only come from step 2: the old pair stopped being valid (its track ended,
+  or moved :math:`\ge c` away) or the target went unmatched for a tick. Two
+  tracks that really swap targets cost each target one switch (two in all),
+  counted when its old pair stops being valid, not at the crossing. A target
+  that loses its track and is picked up by a new one counts one switch (and
+  one fragmentation if it was unmatched in between while detectable).
 - Fragmentation: coverage interrupted and resumed: matched, then unmatched at
   one or more ticks where the target was detectable, then matched again.
   Unmatched ticks where it was not detectable are skipped (losing what no

@@ -29,12 +29,17 @@ Fields
     BEFORE the p-th root (m^p). ``per_tick``: columns, one value per tick:
     ``t`` (s), ``gospa`` (m), ``localisation``, ``missed``, ``false`` (m^p),
     ``truths`` (truth points), ``detectable`` (detectable truth points),
-    ``tracks`` (scored track points), ``matched`` (assigned pairs). See
+    ``tracks`` (scored track points), ``matched`` (pairs GOSPA assigned). See
     :mod:`skyfence.evaluate.gospa` for the definition and
     :mod:`skyfence.evaluate.detectability` for which truths count as missed.
 ``identity``
-    ``id_switches``, ``fragmentations``: totals over targets (see
-    :mod:`skyfence.evaluate.identity`).
+    ``id_switches``, ``fragmentations``: totals over targets, counted from
+    the CLEAR MOT correspondence (kept from tick to tick while valid), not
+    from the per-tick GOSPA assignment; see :mod:`skyfence.evaluate.identity`.
+    Everything below that says *matched* (time to track, zone and alert lead
+    times, classification, false alerts, the per-target table) means matched
+    in that correspondence, so a track's truth does not flicker between close
+    targets.
 ``time_to_track``
     ``detections``: ``"associations"`` when the first detection of a target is
     its first measurement in ``associations.jsonl``, ``"coverage"`` when (no

@@ -17,7 +17,8 @@ that starts inside enters at its first tick). Its alert lead time is
     \text{lead} = \max(0,\; t_\text{entry} - t_\text{start}(a^*))
 
 where :math:`a^*` is the alert with the earliest ``t_start`` whose
-``track_ids`` include a track matched to the target at any tick up to and
+``track_ids`` include a track matched to the target (in the identity
+correspondence, :mod:`skyfence.evaluate.identity`) at any tick up to and
 including the entry tick; 0 when there is no such alert (an alert that starts
 after the entry gave no warning either).
 

@@ -131,16 +131,16 @@ def _beats_own_track(track: IntArray, cost: FloatArray, margin: float) -> BoolAr
         return np.ones(n, dtype=np.bool_)
     start = np.flatnonzero(np.r_[True, track[1:] != track[:-1]])
     size = np.diff(np.r_[start, n])
-    seg = np.repeat(np.arange(start.size), size)
-    best = np.minimum.reduceat(cost, start)
-    is_best = cost == best[seg]
-    hit = np.flatnonzero(is_best)  # ascending: the first of each track's is its first
-    first = hit[np.r_[True, seg[hit[1:]] != seg[hit[:-1]]]]  # pair attaining its least cost
+    best = np.repeat(np.minimum.reduceat(cost, start), size)
+    hit = np.flatnonzero(cost == best)  # ascending: a track's first hit is its first
+    seg = np.searchsorted(start, hit, side="right") - 1
+    first = hit[np.r_[True, seg[1:] != seg[:-1]]]  # the pair attaining its least cost
     rest = cost.copy()
     rest[first] = np.inf
-    second = np.minimum.reduceat(rest, start)
-    other = np.where(np.arange(n) == first[seg], second[seg], best[seg])
-    return np.asarray(cost + margin <= other, dtype=np.bool_)
+    other = np.repeat(np.minimum.reduceat(rest, start), size)  # the first's competitor
+    is_first = np.zeros(n, dtype=np.bool_)
+    is_first[first] = True
+    return np.asarray(cost + margin <= np.where(is_first, other, best), dtype=np.bool_)
 
 
 def _member(values: IntArray, of: IntArray) -> BoolArray:

@@ -32,8 +32,11 @@ Sources and their likelihood models (defaults in :class:`EvidenceParams`):
   speed ``N(μ, σ² + σ_v²)`` and of height ``N(μ, σ² + σ_u²)``, where
   ``σ_v²``, ``σ_u²`` are the track's own velocity and height variances, so a
   new, uncertain track learns little; agility ``e = 1 − μ_quiet`` (the IMM's
-  probability of its quietest mode) has density ``2(1 − e)`` for drones and
-  aircraft (they fly straight between waypoints) and ``2e`` for birds.
+  probability of its quietest mode) has density ``1.5 − e`` for drones and
+  aircraft (they fly straight between waypoints) and ``0.5 + e`` for birds:
+  at most a factor 3 per look, because a bird in a flock also flies straight
+  for tens of seconds (with ``2(1 − e)`` against ``2e``, one such bird track
+  on birds-only gathered 5 nats for drone from agility alone).
   Weighted by ``dt / kinematics_correlation_s``: successive seconds of one
   flight are not independent samples.
 - **rcs** — each radar plot's RCS estimate (dBsm):
@@ -112,9 +115,13 @@ class EvidenceParams:
     adsb_likelihood: Triple = (1e-3, 1e-3, 1.0)
     remote_id_likelihood: Triple = (1.0, 1e-3, 1e-3)
 
-    cap_nats: tuple[float, float, float, float, float, float] = (8.0, 5.0, 6.0, 4.0, 10.0, 12.0)
+    cap_nats: tuple[float, float, float, float, float, float] = (8.0, 3.0, 6.0, 4.0, 10.0, 12.0)
     """cap_s, per source in SOURCES order: the most one source can push a
-    hypothesis down (nats)."""
+    hypothesis down (nats). RCS gets only 3: a radar reports a weak target only
+    on its strong looks, so near the detection limit a bird's measured RCS is
+    biased up towards a drone's (5 dB apart); on birds-only a 5-nat RCS cap let
+    one bird track reach P(drone) 0.88 for a few seconds. RCS still tells
+    aircraft (30 dB up) from small targets at once."""
 
     def __post_init__(self) -> None:
         if abs(sum(self.prior) - 1.0) > 1e-9 or min(self.prior) <= 0:
@@ -205,9 +212,9 @@ def kinematics_loglik(x: FloatArray, P: FloatArray, agility: FloatArray | None,
     ll = _gauss_loglik(speed, params.speed_mean_mps, params.speed_sd_mps, var_v)
     ll += _gauss_loglik(x[:, 2], params.height_mean_m, params.height_sd_m, P[:, 2, 2])
     if agility is not None:
-        e = np.clip(agility, 1e-3, 1 - 1e-3)
-        quiet = np.log(2 * (1 - e))
-        ll += np.stack((quiet, np.log(2 * e), quiet), axis=1)
+        e = np.clip(agility, 0.0, 1.0)
+        quiet = np.log(1.5 - e)
+        ll += np.stack((quiet, np.log(0.5 + e), quiet), axis=1)
     return ll
 
 
