@@ -385,3 +385,19 @@ def test_evaluate_flip_changes_neither_identity_nor_classification(tmp_path: Pat
     assert cells["drone"] == {"drone": 5.0, "bird": 0.0, "aircraft": 0.0, "unknown": 0.0}
     assert cells["bird"] == {"drone": 0.0, "bird": 5.0, "aircraft": 0.0, "unknown": 0.0}
     assert result["false_alerts"]["count"] == 1
+
+
+def test_switches_at_undetectable_ticks_are_dont_care() -> None:
+    """One target, ticks 0–5, tracks 1,1,2,2,1,1; ticks 2–3 undetectable: the
+    excursion to track 2 happened where no sensor could see the target, so no
+    switch (counting every tick: two)."""
+    target = np.zeros(6, dtype=np.int64)
+    tick = np.arange(6, dtype=np.int64)
+    track = np.array([1, 1, 2, 2, 1, 1], dtype=np.int64)
+    detectable = np.array([True, True, False, False, True, True])
+    assert identity_stats(target, tick, track, detectable, 1).id_switches.tolist() == [0]
+    everywhere = np.ones(6, dtype=np.bool_)
+    assert identity_stats(target, tick, track, everywhere, 1).id_switches.tolist() == [2]
+    # a real hand-over that persists into detectable ticks still counts
+    later = np.array([1, 1, 2, 2, 2, 2], dtype=np.int64)
+    assert identity_stats(target, tick, later, detectable, 1).id_switches.tolist() == [1]

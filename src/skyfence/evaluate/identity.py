@@ -26,9 +26,15 @@ MATCHED at a tick when the correspondence gives it a track (the report uses
 the same matching for time to track, classification, alert lead times and
 false alerts). Per target, in tick order:
 
-- ID switch (CLEAR MOT's mismatch): a matched tick whose ``track_id`` differs
-  from the ``track_id`` the target was last matched to (unmatched ticks in
-  between do not reset it). A kept pair is never a switch, so a switch can
+- ID switch (CLEAR MOT's mismatch): a matched tick where the target was
+  detectable whose ``track_id`` differs from the ``track_id`` it was last
+  matched to at a detectable tick (unmatched ticks in between do not reset
+  it). Ticks where no sensor could detect the target are don't-care, as for
+  GOSPA and fragmentations (and MOTChallenge's ignored objects): there a
+  track coasts on no data, drifts past the valid distance and a neighbour's
+  track may be nearer, which says nothing of the tracker's identity keeping.
+  On night-swarm (6 seeds) this left the clairvoyant reference 4 switches in
+  all, against 25 when undetectable ticks counted. A kept pair is never a switch, so a switch can
   only come from step 2: the old pair stopped being valid (its track ended,
   or moved :math:`\ge c` away) or the target went unmatched for a tick. Two
   tracks that really swap targets cost each target one switch (two in all),
@@ -175,7 +181,8 @@ def identity_stats(
         ticks=np.bincount(target, minlength=n_targets),
         detectable_ticks=np.bincount(target[detectable], minlength=n_targets),
         matched_ticks=np.bincount(matches.target, minlength=n_targets),
-        id_switches=count_switches(matches.target, matches.track, n_targets),
+        id_switches=count_switches(target[matched & detectable],
+                                   matched_track[matched & detectable], n_targets),
         fragmentations=count_fragmentations(
             target[matched | detectable], matched[matched | detectable], n_targets
         ),

@@ -7,8 +7,10 @@ out of float range, so every number read is finite. Blank lines are skipped;
 unknown fields are ignored (the scorer reads only what it needs). Field contracts are DESIGN.md's:
 
 - truth: ``{"t", "id", "kind", "enu_m": [x, y, z], "vel_mps": [vx, vy, vz]}``
-- tracks: ``{"t", "track_id", "enu_m", "class", ...}`` (``class`` null or
-  absent reads as ``unknown``; the rest is not scored here)
+- tracks: ``{"t", "track_id", "enu_m", "class", "cooperative_id", ...}``
+  (``class`` null or absent reads as ``unknown``; ``cooperative_id``, the
+  ADS-B / Remote ID identity the track carries, null or absent for none; the
+  rest is not scored here)
 - alerts: ``{"alert_id", "kind", "t_start", "t_end", "track_ids": [...], "zone", ...}``
 - associations (written by the simulator beside ``truth.jsonl``):
   ``{"t", "sensor", "id"}``, ``id`` null for clutter.
@@ -46,6 +48,7 @@ class TrackLine(msgspec.Struct, gc=False):
     track_id: str | int
     enu_m: tuple[float, float, float]
     class_: str | None = msgspec.field(default=None, name="class")
+    cooperative_id: str | None = None
 
 
 class AlertLine(msgspec.Struct):
@@ -81,7 +84,8 @@ class TruthTable:
 @dataclass(frozen=True)
 class TrackTable:
     """Track rows as arrays; ``track`` indexes ``track_ids`` (first-appearance order),
-    ``track_class`` indexes ``classes`` (the ``class`` strings, first-appearance order)."""
+    ``track_class`` indexes ``classes`` (the ``class`` strings, first-appearance order),
+    ``track_coop`` indexes ``cooperative_ids`` (-1: the line carries none)."""
 
     path: str
     t_s: FloatArray
@@ -91,6 +95,8 @@ class TrackTable:
     track_ids: list[str]
     track_class: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     classes: list[str] = field(default_factory=list)
+    track_coop: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    cooperative_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,8 @@ def read_truth(path: str | Path) -> TruthTable:
 def read_tracks(path: str | Path) -> TrackTable:
     index: dict[str, int] = {}
     class_index: dict[str, int] = {}
-    t, track, pos, lines, cls = [], [], [], [], []
+    coop_index: dict[str, int] = {}
+    t, track, pos, lines, cls, coop = [], [], [], [], [], []
     for number, row in decode_lines(path, TrackLine):
         t.append(row.t)
         track.append(index.setdefault(str(row.track_id), len(index)))
@@ -158,6 +165,8 @@ def read_tracks(path: str | Path) -> TrackTable:
         lines.append(number)
         name = "unknown" if row.class_ is None else row.class_
         cls.append(class_index.setdefault(name, len(class_index)))
+        coop.append(-1 if row.cooperative_id is None
+                    else coop_index.setdefault(row.cooperative_id, len(coop_index)))
     return TrackTable(
         path=str(path),
         t_s=np.array(t, dtype=np.float64),
@@ -167,6 +176,8 @@ def read_tracks(path: str | Path) -> TrackTable:
         track_ids=list(index),
         track_class=np.array(cls, dtype=np.int64),
         classes=list(class_index),
+        track_coop=np.array(coop, dtype=np.int64),
+        cooperative_ids=list(coop_index),
     )
 
 

@@ -76,9 +76,22 @@ Fields
     Alerts none of whose tracks ever matched a true drone (see
     :mod:`skyfence.evaluate.false_alerts`): ``alerts_given``, ``hours``
     (scenario ``duration_s`` / 3600), ``scored`` (alerts other than sensor
-    health), ``sensor_health`` (those excluded), ``count``, ``per_hour``
-    (null without alerts), ``alerts``: the false ones, ``alert_id``, ``kind``,
-    ``t_start_s``, ``zone``, ``track_ids``.
+    health and suspect broadcast), ``sensor_health``, ``suspect_broadcast``
+    (those excluded: the second are judged by ``spoofing``), ``count``,
+    ``per_hour`` (null without alerts), ``alerts``: the false ones,
+    ``alert_id``, ``kind``, ``t_start_s``, ``zone``, ``track_ids``.
+``spoofing``
+    Lying broadcasts flagged in time, honest ones not (see
+    :mod:`skyfence.evaluate.spoofing`): ``alerts_given``, ``lie_onset``
+    (``"associations"`` or ``"schedule"``), ``max_delay_s`` (10),
+    ``suspect_alerts``, ``lying`` (displaced and phantom broadcasters),
+    ``lying_observed`` (those received after they began to lie),
+    ``flagged_in_time``, ``genuine``, ``false_flags`` (counts null without
+    alerts), ``unattributed_alerts`` (suspect alerts naming no broadcaster of
+    the scenario) and ``broadcasters``: per broadcaster in target order,
+    ``target``, ``kind``, ``identity``, ``role``, ``from_s``, ``lie_t_s``,
+    ``alert_id``, ``alert_t_start_s``, ``delay_s``, ``in_time``,
+    ``false_flag``, ``alert_ids``.
 ``targets``
     Per truth id (first-appearance order): ``kind``, ``ticks``,
     ``detectable_ticks``, ``matched_ticks``, ``track_ids`` (distinct, in order
@@ -117,6 +130,7 @@ from skyfence.evaluate.records import (
     read_tracks,
     read_truth,
 )
+from skyfence.evaluate.spoofing import spoofing_section
 from skyfence.evaluate.zones import (
     ZoneEntry,
     first_alert,
@@ -206,6 +220,8 @@ def evaluate(
         "alert_lead_time": _drone_lead_section(scored, entries, alerts),
         "false_alerts": false_alert_section(alerts, _drone_tracks(scored),
                                             scen.duration_s),
+        "spoofing": spoofing_section(scen, tracks, alerts,
+                                     assoc if first_det is not None else None),
     }
 
 
