@@ -209,6 +209,66 @@ def test_swarm_alert_collects_members_and_ignores_birds() -> None:
     assert done.t_end_s == 6.0 and done.track_ids == (1, 2, 3, 4, 5, 6)
 
 
+def swarms_tick(groups: dict[int, Sequence[int]], unknown: Sequence[int] = ()) -> TrackConditions:
+    """Tracks in swarms ``{swarm id: track ids}``; drones unless in ``unknown``."""
+    ids = [t for members in groups.values() for t in members]
+    sid = [s for s, members in groups.items() for _ in members]
+    return TrackConditions.build(
+        ids, 2, position_enu_m=[[6000.0 + 10 * i, 3000.0, 100.0] for i in range(len(ids))],
+        is_drone=[t not in unknown for t in ids], is_unknown=[t in unknown for t in ids],
+        swarm_id=sid)
+
+
+def swarm_alerts(e: AlertEngine) -> list[Alert]:
+    return [a for a in e.active() if a.kind == KIND_SWARM]
+
+
+def test_swarm_alert_continues_through_splits_and_new_swarm_ids() -> None:
+    e = AlertEngine(ZONES, AlertParams(start_ticks=1))
+    e.update(0.0, swarms_tick({7: [1, 2, 3, 4, 5, 6]}))
+    (a,) = swarm_alerts(e)
+    first = a.alert_id
+    assert (a.swarm_id, a.size, a.size_history, a.swarm_ids) == (7, 6, ((0.0, 6),), (7,))
+    # the swarm splits: the part with a new id is still this alert's, no new alert
+    e.update(1.0, swarms_tick({7: [1, 2, 3], 9: [4, 5, 6]}))
+    # then the tracker renumbers the whole swarm (say, a merge into id 12), two more join
+    e.update(2.0, swarms_tick({12: [1, 2, 3, 4, 5, 6, 20, 21]}))
+    (a,) = swarm_alerts(e)
+    assert (a.alert_id, a.swarm_id, a.swarm_ids) == (first, 12, (7, 9, 12))
+    assert (a.size, a.size_history) == (8, ((0.0, 6), (2.0, 8)))
+    assert a.track_ids == (1, 2, 3, 4, 5, 6, 20, 21)
+    assert a.reason.endswith("of the site, up to 8 drones")
+    # down to two: held (swarm_hold_count 2), the size follows, the peak stays
+    e.update(3.0, swarms_tick({12: [20, 21]}))
+    (a,) = swarm_alerts(e)
+    assert (a.size, a.size_history[-1]) == (8, (3.0, 2))
+    run(e, [none()] * 3, t0=4.0)
+    (done,) = [x for x in e.pop_ended() if x.kind == KIND_SWARM]
+    assert done.t_end_s == 6.0 and done.size_history[-1] == (4.0, 0)
+    record = done.record()
+    assert (record["size"], record["size_history"][:2], record["swarm_ids"]) == (
+        8, [[0.0, 6], [2.0, 8]], [7, 9, 12])
+
+
+def test_a_different_swarm_gets_its_own_alert_despite_a_stray_member() -> None:
+    e = AlertEngine(ZONES, AlertParams(start_ticks=1))
+    e.update(0.0, swarms_tick({7: [1, 2, 3, 4]}))
+    # track 4 now flies with three drones never seen in swarm 7: most of swarm 8 is new
+    e.update(1.0, swarms_tick({7: [1, 2, 3], 8: [4, 30, 31, 32]}))
+    assert [(a.swarm_id, a.track_ids) for a in swarm_alerts(e)] == [
+        (7, (1, 2, 3, 4)), (8, (4, 30, 31, 32))]
+
+
+def test_unclassified_members_count_in_the_size_but_do_not_start_it() -> None:
+    e = AlertEngine(ZONES, AlertParams(start_ticks=1))
+    e.update(0.0, swarms_tick({5: [1, 2, 3, 4, 5]}, unknown=[3, 4, 5]))
+    assert swarm_alerts(e) == []  # two drones: no swarm alert yet
+    e.update(1.0, swarms_tick({5: [1, 2, 3, 4, 5]}, unknown=[4, 5]))
+    (a,) = swarm_alerts(e)
+    assert (a.size, a.track_ids) == (5, (1, 2, 3, 4, 5))
+    assert a.reason == "swarm 5 of 5 drones detected 6.7 km north-east of the site"
+
+
 # ----------------------------------------------------------- ack, close, records
 def test_ack_is_recorded_and_unknown_ids_are_rejected() -> None:
     e = AlertEngine(ZONES, AlertParams(start_ticks=1))

@@ -158,15 +158,44 @@ def test_members_out_of_sight_pick_up_their_id_again() -> None:
 
 
 def test_components_and_eligibility() -> None:
-    # a chain linked step by step (250 m) is one component; a different velocity cuts it
-    x = formation(5, (0, 0), (10, 0), spacing_m=250.0)
-    x[4, 3] = 20.0
+    # a slow chain linked step by step (250 m) is one component; a different velocity
+    # cuts it (too slow for stream links: these are close links only)
+    x = formation(5, (0, 0), (4, 0), spacing_m=250.0)
+    x[4, 3] = 12.0
     labels = swarm_components(x, np.array([True, True, True, True, True]), SwarmParams())
     assert labels.tolist() == [0, 0, 0, 0, 1]
     labels = swarm_components(x, np.array([True, True, False, True, True]), SwarmParams())
     assert labels.tolist() == [0, 0, -1, 1, 2]
     prob = np.array([[0.1, 0.1, 0.0, 0.8], [0.0, 0.9, 0.0, 0.1], [0.6, 0.0, 0.0, 0.4]])
     assert swarm_eligible(np.array([True, True, False]), prob).tolist() == [True, False, False]
+
+
+def test_a_stream_on_one_route_is_one_swarm() -> None:
+    # five drones in trail 900 m apart at 45 m/s, speeds within 10 %: one swarm;
+    # the same line at 8 m/s (too slow for a stream) falls apart, and one drone on a
+    # heading 30° off (crossing, not in the stream) is left out
+    x = formation(5, (0, 0), (45, 0), spacing_m=900.0)
+    x[:, 3] *= [1.0, 0.95, 1.05, 1.0, 0.92]
+    eligible = np.ones(5, dtype=bool)
+    assert swarm_components(x, eligible, SwarmParams()).tolist() == [0] * 5
+    slow = x.copy()
+    slow[:, 3:5] = [8.0, 0.0]
+    assert len(set(swarm_components(slow, eligible, SwarmParams()).tolist())) == 5
+    turned = x.copy()
+    turned[2, 3:5] = 45.0 * np.array([np.cos(np.radians(30)), np.sin(np.radians(30))])
+    # (its neighbours, 1.8 km apart, still link past it)
+    assert swarm_components(turned, eligible, SwarmParams()).tolist() == [0, 0, 1, 0, 0]
+    # 2.5 km apart: beyond stream_link_distance_m
+    far = formation(3, (0, 0), (45, 0), spacing_m=2500.0)
+    assert swarm_components(far, np.ones(3, dtype=bool), SwarmParams()).tolist() == [0, 1, 2]
+    # the stream keeps one id as members drop out and come back with new track ids
+    tracker = SwarmTracker()
+    first = step(tracker, 0.0, [1, 2, 3, 4, 5], x)
+    assert first.count.tolist() == [5]
+    out = step(tracker, 1.0, [1, 2, 4, 5], x[[0, 1, 3, 4]])  # the middle one lost: 1.8 km
+    assert out.id.tolist() == first.id.tolist() and out.count.tolist() == [4]
+    out = step(tracker, 2.0, [1, 2, 6, 4, 5], x)  # ... and re-acquired as track 6
+    assert out.id.tolist() == first.id.tolist() and out.count.tolist() == [5]
 
 
 def test_empty() -> None:

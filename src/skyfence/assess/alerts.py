@@ -23,7 +23,20 @@ Rules (``kind``: start condition / hold condition; key; severity)
     ``zone_entry``: eligible and inside z / the same; (track, zone); the
     zone's level.
     ``swarm_detected``: a swarm id with at least ``swarm_min_count`` eligible
-    member tracks / at least ``swarm_hold_count``; swarm; critical.
+    member tracks / its swarms have at least ``swarm_hold_count``; the swarm
+    id that started it; critical. An alert *covers* the swarm that started
+    it and every *successor*: a swarm id it has not seen whose drone-like
+    members (below) are at least half tracks that were already members of
+    the alert (a split part, a swarm renumbered by a merge, one that took
+    over its members). A successor continues the alert rather than starting
+    another, so one raid stays one alert while the swarm ids beneath it split,
+    merge and change; a different swarm that a stray member or two joins
+    still gets its own. When two alerted swarms merge, the one whose swarm id
+    goes ends as usual. *Drone-like* members are those in the swarm, not
+    exempt, and classed drone or unknown: they make up ``track_ids`` and the
+    alert's ``size`` (the most at one tick) and ``size_history`` ((tick,
+    count) at the start and at each change); only eligible ones start and
+    hold it (a swarm of unclassified tracks raises nothing).
     ``new_noncooperative_drone``: class decision drone and not exempt, once
     per track / not exempt and class drone or unknown (it ends when the track
     ends, turns cooperative, or is reclassified bird or aircraft); track;
@@ -50,7 +63,9 @@ Identity and acknowledgement
     ``alert_id`` is ``id_prefix`` + a counter from 1 (``"A-1"``, ``"A-2"``…),
     unique within one engine. ``track_ids`` lists every track that was part
     of the alert over its life, in order of joining (one for track rules, the
-    members for a swarm, none for a sensor). :meth:`AlertEngine.ack` records
+    drone-like members of the swarms it covered for a swarm, none for a
+    sensor); a swarm alert's ``swarm_id`` is its largest swarm at the last
+    change, ``swarm_ids`` every swarm id it covered. :meth:`AlertEngine.ack` records
     the operator and time on an active alert (the first ack counts; a repeat
     changes nothing); the alert stays active until its condition ends.
     Acknowledging an id that is not active raises :class:`UnknownAlertError`.
@@ -90,6 +105,7 @@ ALERT_KINDS = (KIND_PREDICTED, KIND_ZONE, KIND_SWARM, KIND_NEW_DRONE, KIND_SUSPE
 SEVERITIES = ("warning", "critical")
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_UP_TO = ", up to "  # a swarm alert's reason: "... detected 8.4 km ..., up to 13 drones"
 
 
 class UnknownAlertError(LookupError):
@@ -136,20 +152,32 @@ class Alert:
     t_end_s: float | None = None
     acked_by: str | None = None
     t_ack_s: float | None = None
+    size: int | None = None
+    """Swarm alerts: the most drone-like member tracks it had at one tick."""
+    size_history: tuple[tuple[float, int], ...] = ()
+    """Swarm alerts: (tick, member tracks at that tick) at the start and at each change."""
+    swarm_ids: tuple[int, ...] = ()
+    """Swarm alerts: every swarm id it covered, in order of joining."""
 
     @property
     def active(self) -> bool:
         return self.t_end_s is None
 
     def record(self) -> dict[str, Any]:
-        """The alerts.jsonl object of DESIGN.md, plus ``sensor``, ``acked_by``, ``t_ack``."""
-        return {
+        """The alerts.jsonl object of DESIGN.md, plus ``sensor``, ``acked_by``, ``t_ack``
+        (and, for swarm alerts, ``size``, ``size_history`` as [t, n] pairs, ``swarm_ids``)."""
+        out = {
             "alert_id": self.alert_id, "kind": self.kind, "severity": self.severity,
             "t_start": self.t_start_s, "t_end": self.t_end_s,
             "track_ids": list(self.track_ids), "swarm_id": self.swarm_id,
             "zone": self.zone, "reason": self.reason, "sensor": self.sensor,
             "acked_by": self.acked_by, "t_ack": self.t_ack_s,
         }
+        if self.kind == KIND_SWARM:
+            out["size"] = self.size
+            out["size_history"] = [[t, n] for t, n in self.size_history]
+            out["swarm_ids"] = list(self.swarm_ids)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +341,7 @@ class AlertEngine:
         self._ended: list[Alert] = []
         self._fired_new = _EMPTY  # tracks that have had their new-drone alert
         self._swarm_members: dict[int, IntArray] = {}  # sorted track ids of each swarm alert
+        self._alert_of_swarm: dict[int, int] = {}  # swarm id → key of the swarm alert covering it
         self._sensor_index: dict[str, int] = {}
         self._sensor_names: list[str] = []
         self._count = 0
@@ -381,12 +410,7 @@ class AlertEngine:
             self._fired_new = np.sort(np.concatenate((self._fired_new, started)))
         suspect = ids[c.suspect]
         self._step(changes, KIND_SUSPECT, suspect, suspect, c, alive)
-        # swarms (eligible members only: a bird flock is no swarm alert)
-        member = eligible & (c.swarm_id >= 0)
-        swarm, size = np.unique(c.swarm_id[member], return_counts=True)
-        self._step(changes, KIND_SWARM, swarm[size >= p.swarm_min_count],
-                   swarm[size >= p.swarm_hold_count], c, None)
-        self._grow_swarms(c, member)
+        self._swarm_rule(changes, c, eligible)
         if sensors is not None:
             index = np.array([self._sensor_key(s) for s in sensors.sensor_id], dtype=np.int64)
             bad = index[sensors.unhealthy]
@@ -436,6 +460,7 @@ class AlertEngine:
         alert = replace(self._open.pop(key), t_end_s=float(t_s))
         if key[0] == KIND_SWARM:
             del self._swarm_members[key[1]]
+            self._alert_of_swarm = {s: k for s, k in self._alert_of_swarm.items() if k != key[1]}
         del self._key_of[alert.alert_id]
         self._ended.append(alert)
         return alert
@@ -473,33 +498,88 @@ class AlertEngine:
                       f"(inconsistent with what the sensors see), {where}")
         return Alert(alert_id, kind, severity, self._t_s, reason, track_ids=(tid,), zone=zone)
 
-    def _swarm_alert(self, alert_id: str, swarm: int, c: TrackConditions) -> Alert:
-        rows = np.flatnonzero(self._eligible(c) & (c.swarm_id == swarm))
-        centre = c.position_enu_m[rows].mean(axis=0)
-        reason = f"swarm {swarm} of {len(rows)} drones detected {_place(centre)}"
-        self._swarm_members[swarm] = np.unique(c.track_id[rows])
-        return Alert(alert_id, KIND_SWARM, "critical", self._t_s, reason,
-                     track_ids=tuple(c.track_id[rows].tolist()), swarm_id=swarm)
+    def _swarm_rule(self, changes: AlertChanges, c: TrackConditions,
+                    eligible: BoolArray) -> None:
+        """Swarm alerts (module doc): keyed by the swarm id that started them, continued
+        by the swarms that take over their member tracks."""
+        p = self.params
+        rows = np.flatnonzero(self._swarm_like(c))
+        swarm, track, drone = c.swarm_id[rows], c.track_id[rows], eligible[rows]
+        present = np.unique(swarm)
+        for sid in present.tolist():  # a swarm id new to the alerts: a successor?
+            if sid in self._alert_of_swarm or not self._swarm_members:
+                continue
+            tracks = track[swarm == sid]
+            best, shared = -1, 0
+            for key, known in self._swarm_members.items():  # oldest alert first
+                n = int(_member(tracks, known).sum())
+                if n > shared and 2 * n >= len(tracks):
+                    best, shared = key, n
+            if best >= 0:
+                self._alert_of_swarm[sid] = best
+        alert = self._alert_of(present)[np.searchsorted(present, swarm)]
+        free, n_free = np.unique(swarm[drone & (alert < 0)], return_counts=True)
+        held, n_held = np.unique(alert[drone & (alert >= 0)], return_counts=True)
+        self._step(changes, KIND_SWARM, free[n_free >= p.swarm_min_count],
+                   held[n_held >= p.swarm_hold_count], c, None)
+        self._grow_swarms(swarm, track, self._alert_of(present)[np.searchsorted(present, swarm)])
 
-    def _grow_swarms(self, c: TrackConditions, member: BoolArray) -> None:
-        """Add this tick's member tracks to each active swarm alert's ``track_ids``."""
+    def _alert_of(self, swarm_ids: IntArray) -> IntArray:
+        """(S,) key of the active swarm alert covering each swarm id, -1 none."""
+        get = self._alert_of_swarm.get
+        return np.array([get(s, -1) for s in swarm_ids.tolist()], dtype=np.int64)
+
+    def _swarm_alert(self, alert_id: str, swarm: int, c: TrackConditions) -> Alert:
+        rows = np.flatnonzero(self._swarm_like(c) & (c.swarm_id == swarm))
+        centre = c.position_enu_m[rows].mean(axis=0)
+        n = len(rows)
+        reason = f"swarm {swarm} of {n} drones detected {_place(centre)}"
+        self._swarm_members[swarm] = np.unique(c.track_id[rows])
+        self._alert_of_swarm[swarm] = swarm
+        return Alert(alert_id, KIND_SWARM, "critical", self._t_s, reason,
+                     track_ids=tuple(c.track_id[rows].tolist()), swarm_id=swarm, size=n,
+                     size_history=((self._t_s, n),), swarm_ids=(swarm,))
+
+    def _swarm_like(self, c: TrackConditions) -> BoolArray:
+        """(N,) tracks a swarm alert counts: in a swarm, drone or unknown, not exempt."""
+        like: BoolArray = ((c.swarm_id >= 0) & ~(c.cooperative & ~c.suspect)
+                           & (c.is_drone | c.is_unknown))
+        return like
+
+    def _grow_swarms(self, swarm: IntArray, track: IntArray, alert: IntArray) -> None:
+        """Each active swarm alert's member tracks this tick (the drone-like tracks of
+        the swarms it covers): new ones join ``track_ids``; their number is its size."""
         active = self._rules[KIND_SWARM].active
         if active.size == 0:
             return
-        swarm, track = c.swarm_id[member], c.track_id[member]
-        order = np.lexsort((track, swarm))
-        swarm, track = swarm[order], track[order]
-        lo = np.searchsorted(swarm, active, side="left")
-        hi = np.searchsorted(swarm, active, side="right")
-        for sid, a, b in zip(active.tolist(), lo.tolist(), hi.tolist(), strict=True):
-            known = self._swarm_members[sid]
-            now = track[a:b]
+        order = np.lexsort((track, alert))
+        swarm, track, alert = swarm[order], track[order], alert[order]
+        lo = np.searchsorted(alert, active, side="left")
+        hi = np.searchsorted(alert, active, side="right")
+        for key, a, b in zip(active.tolist(), lo.tolist(), hi.tolist(), strict=True):
+            old = self._open[(KIND_SWARM, key)]
+            known, now = self._swarm_members[key], track[a:b]
             new = now[~_member(now, known)]
+            ids, counts = np.unique(swarm[a:b], return_counts=True)
+            biggest = int(ids[np.argmax(counts)]) if ids.size else old.swarm_id
+            joined = tuple(s for s in ids.tolist() if s not in old.swarm_ids)
+            size = b - a
+            if not (new.size or joined or biggest != old.swarm_id
+                    or old.size_history[-1][1] != size):
+                continue
             if new.size:
-                self._swarm_members[sid] = np.union1d(known, new)
-                key = (KIND_SWARM, sid)
-                alert = self._open[key]
-                self._open[key] = replace(alert, track_ids=alert.track_ids + tuple(new.tolist()))
+                self._swarm_members[key] = np.union1d(known, new)
+            history = old.size_history
+            if history[-1][1] != size:
+                history = (*history, (self._t_s, size))
+            peak = max(old.size or 0, size)
+            reason = old.reason.split(_UP_TO)[0]
+            if peak > history[0][1]:
+                reason += f"{_UP_TO}{peak} drones"
+            self._open[(KIND_SWARM, key)] = replace(
+                old, track_ids=old.track_ids + tuple(new.tolist()), swarm_id=biggest,
+                swarm_ids=old.swarm_ids + joined, size=peak, size_history=history,
+                reason=reason)
 
     def _sensor_alert(self, alert_id: str, key: int, h: SensorHealth) -> Alert:
         name = self._sensor_names[key]

@@ -36,6 +36,15 @@ from skyfence.tracker.evidence import HYPOTHESES, EvidenceParams
 from skyfence.tracker.sensors import SensorSpec
 
 _DRONE, _UNKNOWN = HYPOTHESES.index("drone"), HYPOTHESES.index("unknown")
+_POPCOUNT8 = np.array([bin(b).count("1") for b in range(256)], dtype=np.int64)
+
+
+def popcount(values: IntArray) -> IntArray:
+    """(N,) the number of set bits of each non-negative int64, by a byte table
+    (``np.bitwise_count`` needs NumPy 2)."""
+    octets = np.ascontiguousarray(values, dtype=np.int64).view(np.uint8).reshape(-1, 8)
+    out: IntArray = _POPCOUNT8[octets].sum(axis=1)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +111,9 @@ class Assessor:
         self._zone_params = ZoneParams(horizon_s=horizon, entry_samples=self.params.entry_samples)
         self.swarms = SwarmTracker(self.params.swarm)
         self.alerts = AlertEngine([(z.name, z.level) for z in self.zones], self.params.alerts)
-        self._drone_since: dict[int, float] = {}  # track id → P(drone) ≥ threshold since
+        # tracks at P(drone) ≥ threshold: ids (sorted) and since when
+        self._drone_ids = np.zeros(0, dtype=np.int64)
+        self._drone_since = np.zeros(0, dtype=np.float64)
         self.health = SensorHealthMonitor(
             [s.id for s in self.specs], [s.period_s for s in self.specs],
             monitored=[s.clutter_per_scan * self.params.health.silent_periods
@@ -137,12 +148,17 @@ class Assessor:
         """(N,) P(drone) ≥ drone_alert_probability for at least drone_dwell_s."""
         p = self.params
         now = prob[:, _DRONE] >= p.drone_alert_probability
-        since = {tid: self._drone_since.get(tid, t_s)
-                 for tid, ok in zip(track_id.tolist(), now.tolist(), strict=True) if ok}
-        self._drone_since = since  # tracks gone or below the threshold are forgotten
-        held = [t_s - since[tid] >= p.drone_dwell_s if ok else False
-                for tid, ok in zip(track_id.tolist(), now.tolist(), strict=True)]
-        return np.asarray(held, dtype=np.bool_).reshape(-1)
+        ids = np.asarray(track_id, dtype=np.int64)[now]
+        known = self._drone_ids
+        at = np.minimum(np.searchsorted(known, ids), max(len(known) - 1, 0))
+        found = known[at] == ids if len(known) else np.zeros(len(ids), dtype=np.bool_)
+        since = np.where(found, self._drone_since[at] if len(known) else t_s, t_s)
+        order = np.argsort(ids, kind="stable")
+        # tracks gone or below the threshold are forgotten
+        self._drone_ids, self._drone_since = ids[order], since[order]
+        held = np.zeros(len(now), dtype=np.bool_)
+        held[now] = t_s - since >= p.drone_dwell_s
+        return held
 
     def pop_ended(self) -> list[Alert]:
         """Alerts that ended since the last call (each handed over once)."""
@@ -157,8 +173,7 @@ class Assessor:
         window = self.params.trust.window
         n = np.minimum(bank.opportunities, window)
         mask = (np.int64(1) << n) - 1
-        hits = np.array([int(v).bit_count() for v in (bank.history & mask).tolist()],
-                        dtype=np.int64)
+        hits = popcount(bank.history & mask)
         return assess_trust(t_s, cooperative, hits, n, self._radar_pd(bank, cooperative),
                             bank.t_coop_jump_s, self.params.trust)
 

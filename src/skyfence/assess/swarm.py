@@ -2,17 +2,31 @@ r"""Swarm detection with IDs that stay put while members come and go.
 
 **Grouping** (:func:`swarm_components`). Two eligible tracks (confirmed,
 drone-like: :func:`swarm_eligible`) are *linked* when they are close in
-position and move alike:
+position and move alike,
 
 .. math::
 
     |p_i - p_j| \le d_\text{link} \quad\text{and}\quad |v_i - v_j| \le s_\text{link}
 
-(3-D ENU, defaults 300 m and 5 m/s). Candidate pairs come from a k-d tree
-query on positions, the velocity test filters them, and the swarms are the
-connected components of the link graph with at least ``min_members`` tracks
-(default 3). Two formations that cross at different headings stay apart
-because their velocities differ.
+(3-D ENU, defaults 300 m and 5 m/s), or when they fly in one *stream*: both
+at a horizontal speed :math:`s \ge s_\text{min}` (10 m/s), on alike
+horizontal velocities, within a longer distance,
+
+.. math::
+
+    |p_i - p_j| \le d_\text{stream} \quad\text{and}\quad
+    |v_i - v_j|_h \le f\,\tfrac{1}{2}(s_i + s_j)
+
+(defaults 2 km and f = 0.25). Drones launched one after another on one route
+fly hundreds of metres apart at their own speeds, and where the radar loses
+one the gap doubles; the relative velocity test keeps a crossing stream on
+another heading apart. Close pairs come from a k-d tree query on positions;
+stream pairs from each fast track's ``stream_neighbours`` (12) nearest fast
+tracks within :math:`d_\text{stream}` (which bounds the cost in a dense
+swarm, whose close links join it anyway). The swarms are the connected
+components of the link graph with at least ``min_members`` tracks (default
+3). Two formations that cross at different headings stay apart because
+their velocities differ.
 
 **Per swarm** (:class:`Swarms`): member track ids, count, centroid
 (mean position), velocity (mean velocity), heading of the mean velocity
@@ -60,6 +74,7 @@ from scipy.spatial import cKDTree
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +83,18 @@ class SwarmParams:
     """Largest 3-D distance between two linked tracks."""
     link_speed_mps: float = 5.0
     """Largest 3-D velocity difference between two linked tracks."""
+    stream_link_distance_m: float = 2000.0
+    """Largest 3-D distance between two linked tracks that fly alike at speed: a
+    stream of drones on one route is linked over this distance (see
+    :func:`swarm_components`)."""
+    stream_min_speed_mps: float = 10.0
+    """Both tracks of a stream link fly at least this fast (horizontal)."""
+    stream_neighbours: int = 12
+    """Stream links are looked for among each track's this many nearest fast tracks
+    (a bound on the cost in a dense swarm, where close links join it anyway)."""
+    stream_speed_fraction: float = 0.25
+    """Largest horizontal velocity difference of a stream link, as a fraction of the
+    pair's mean horizontal speed (0.25: about 14° of heading at equal speed)."""
     min_members: int = 3
     """Fewest tracks that make a swarm."""
     hold_s: float = 5.0
@@ -100,12 +127,33 @@ def swarm_components(x: FloatArray, eligible: BoolArray, params: SwarmParams) ->
     p, v = x[rows, :3], x[rows, 3:6]
     pairs = cKDTree(p).query_pairs(params.link_distance_m, output_type="ndarray")
     i, j = pairs[:, 0], pairs[:, 1]
-    alike = np.linalg.norm(v[i] - v[j], axis=1) <= params.link_speed_mps
+    close = np.linalg.norm(v[i] - v[j], axis=1) <= params.link_speed_mps
+    si, sj = _stream_pairs(p, v, params)
+    i, j = np.concatenate((i[close], si)), np.concatenate((j[close], sj))
     n = len(rows)
-    graph = coo_matrix((np.ones(int(alike.sum())), (i[alike], j[alike])), shape=(n, n))
+    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
     _, comp = connected_components(graph, directed=False)
     labels[rows] = comp
     return labels
+
+
+def _stream_pairs(p: FloatArray, v: FloatArray, params: SwarmParams) -> tuple[IntArray, IntArray]:
+    """Stream links (rows of ``p``): each fast track to those of its
+    ``stream_neighbours`` nearest fast tracks within ``stream_link_distance_m``
+    that move alike."""
+    speed = np.hypot(v[:, 0], v[:, 1])
+    fast = np.flatnonzero(speed >= params.stream_min_speed_mps)
+    k = min(params.stream_neighbours + 1, len(fast))
+    if k < 2 or params.stream_link_distance_m <= 0:
+        return _NONE, _NONE
+    _, nb = cKDTree(p[fast]).query(p[fast], k=k, distance_upper_bound=params.stream_link_distance_m)
+    i = np.repeat(np.arange(len(fast)), k)
+    j = nb.reshape(-1)
+    found = (j < len(fast)) & (j != i)  # len(fast): no neighbour within reach; not itself
+    i, j = fast[i[found]], fast[j[found]]
+    alike = (np.linalg.norm(v[i, :2] - v[j, :2], axis=1)
+             <= params.stream_speed_fraction * 0.5 * (speed[i] + speed[j]))
+    return i[alike].astype(np.int64), j[alike].astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ unknown fields are ignored (the scorer reads only what it needs). Field contract
   ADS-B / Remote ID identity the track carries, null or absent for none; the
   rest is not scored here)
 - alerts: ``{"alert_id", "kind", "t_start", "t_end", "track_ids": [...], "zone", ...}``
+  (and, optional, a swarm alert's ``size_history``: ``[[t, n], ...]``)
 - associations (written by the simulator beside ``truth.jsonl``):
   ``{"t", "sensor", "id"}``, ``id`` null for clutter.
 """
@@ -59,6 +60,7 @@ class AlertLine(msgspec.Struct):
     kind: str | None = None
     severity: str | None = None
     zone: str | None = None
+    size_history: list[tuple[float, int]] | None = None  # swarm alerts: [t, members] pairs
 
 
 class AssociationLine(msgspec.Struct, gc=False):
@@ -107,6 +109,7 @@ class Alert:
     zone: str | None
     kind: str | None = None
     t_end_s: float | None = None
+    size_history: tuple[tuple[float, int], ...] = ()  # swarm alerts (evaluate/swarms.py)
 
 
 def decode_lines(path: str | Path, kind: type[T]) -> Iterator[tuple[int, T]]:
@@ -192,6 +195,7 @@ def read_alerts(path: str | Path) -> list[Alert]:
                 zone=row.zone,
                 kind=row.kind,
                 t_end_s=row.t_end,
+                size_history=tuple(row.size_history or ()),
             )
         )
     return alerts

@@ -92,6 +92,16 @@ Fields
     ``target``, ``kind``, ``identity``, ``role``, ``from_s``, ``lie_t_s``,
     ``alert_id``, ``alert_t_start_s``, ``delay_s``, ``in_time``,
     ``false_flag``, ``alert_ids``.
+``swarms``
+    Per true swarm (a scenario target of type swarm), its swarm alerts (see
+    :mod:`skyfence.evaluate.swarms`): ``alerts_given``, ``window_s`` (30),
+    ``size_tolerance`` (2), ``count`` (true swarms), ``judged`` (those with
+    three members tracked), ``passed`` (null without alerts) and
+    ``per_swarm``: ``swarm``, ``count`` (members), ``members_tracked``,
+    ``third_track_t_s``, ``deadline_t_s``, ``confirmed_by_deadline``,
+    ``tracked_at_deadline``, ``alerts``, ``alert_ids``, ``alert_id``,
+    ``alert_t_start_s``, ``alert_delay_s``, ``size_at_deadline``,
+    ``size_peak``, ``passed``.
 ``targets``
     Per truth id (first-appearance order): ``kind``, ``ticks``,
     ``detectable_ticks``, ``matched_ticks``, ``track_ids`` (distinct, in order
@@ -131,6 +141,7 @@ from skyfence.evaluate.records import (
     read_truth,
 )
 from skyfence.evaluate.spoofing import spoofing_section
+from skyfence.evaluate.swarms import swarm_section, true_swarms
 from skyfence.evaluate.zones import (
     ZoneEntry,
     first_alert,
@@ -222,6 +233,10 @@ def evaluate(
                                             scen.duration_s),
         "spoofing": spoofing_section(scen, tracks, alerts,
                                      assoc if first_det is not None else None),
+        "swarms": swarm_section(
+            true_swarms(scen, expand_targets(scen).attributes.ids), truth.ids,
+            scored.tick_t_s, scored.identity.first_match_tick, scored.identity.matches,
+            tracks.track_ids, alerts),
     }
 
 

@@ -44,7 +44,7 @@ while it still told the truth: a *false flag*.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +75,14 @@ def alert_identities(alert: Alert, tracks: TrackTable,
     return {tracks.cooperative_ids[c] for c in np.unique(tracks.track_coop[rows]).tolist()}
 
 
-def lie_onsets(roles: Sequence[Broadcaster], sensor_types: dict[str, str],
+def lie_onsets(roles: Sequence[Broadcaster], sensor_types: Mapping[str, str],
                associations: str | Path | None) -> list[float | None]:
     """Per broadcaster, :math:`t_\\text{lie}` (module doc); None for a genuine one, or one
     never received at or after its ``from_s``. Without ``associations``: ``from_s``."""
     onset: list[float | None] = [None if r.from_s is None else
                                  (r.from_s if associations is None else None) for r in roles]
-    lying = {(r.target_id, r.kind): k for k, r in enumerate(roles) if r.from_s is not None}
+    lying: dict[tuple[str, str], int] = {(r.target_id, r.kind): k for k, r in enumerate(roles)
+                                         if r.from_s is not None}
     if associations is None or not lying:
         return onset
     for _, row in decode_lines(associations, AssociationLine):

@@ -221,6 +221,13 @@ class TrackerParams:
     for tracks they have already reported."""
 
     # --------------------------------------------------------- cooperative
+    coop_jump_min_m: float = 100.0
+    """A cooperative report outside its track's gate restarts the track on it; it is
+    recorded as a *jump* (bank.t_coop_jump_s, evidence that the broadcast lies, see
+    assess/trust.py) only when it is also this far (m) from the predicted position.
+    The gate alone is not enough: a Remote ID track is known to ~2 m, and a drone
+    climbing away from its take-off left the 0.999 gate (airport-mixed hobby-1),
+    a few metres off, not hundreds like a displaced broadcast (636 m in spoofing)."""
     cooperative_max_alt_m: float = 15000.0
     cooperative_max_speed_mps: float = 300.0
     """Extent of the cooperative measurement space (altitude, speed) over which

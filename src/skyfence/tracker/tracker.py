@@ -195,6 +195,10 @@ class Tracker(BankPredictor):
         if tracks.size == 0:
             return
         bank = self.bank
+        jumped = reinit.copy()  # a broadcast far off its track: evidence for trust.py
+        if reinit.any():
+            off_m = np.linalg.norm(z[meas[reinit], :3] - bank.x[tracks[reinit], :3], axis=1)
+            jumped[reinit] = off_m > self.params.coop_jump_min_m
         if self.on_update is not None:
             self.on_update(UpdateEvent(self.t_s, scan.sensor, batch.model, bank.id[tracks],
                                        batch.rows[meas], z[meas], bank.x[tracks], bank.P[tracks],
@@ -220,7 +224,7 @@ class Tracker(BankPredictor):
         if spec.cooperative and scan.cooperative_id is not None:
             bank.cooperative_id[tracks] = scan.cooperative_id[batch.rows[meas]]
             bank.confirmed[tracks] = True
-            bank.t_coop_jump_s[tracks[reinit]] = self.t_s
+            bank.t_coop_jump_s[tracks[jumped]] = self.t_s
             if scan.operator_enu_m is not None:
                 bank.operator_enu_m[tracks] = scan.operator_enu_m[batch.rows[meas]]
 
