@@ -72,8 +72,28 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         )
     else:
         lines.append(f"No target was tracked ({ttt['never_tracked']} were detected).")
-    zones = result["zone_entries"]
-    if zones["count"]:
-        lines.append(f"{zones['count']} zone entries by targets, {zones['alerted_in_time'] or 0} "
-                     "alerted in time (alerting comes with situation assessment).")
+    lines.extend(_assessment_lines(result))
     return lines
+
+
+def _assessment_lines(result: dict[str, Any]) -> list[str]:
+    """Classification, alert lead time, false alerts and swarm alerts, when scored."""
+    out = []
+    rates = result.get("classification", {}).get("rates_aged", {})
+    if rates.get("drone_as_drone") is not None:
+        out.append(f"Classification (tracks 10 s and older): {100 * rates['drone_as_drone']:.1f} % "
+                   "of drone track-time called drone"
+                   + (f", {100 * rates['bird_as_drone']:.2f} % of bird track-time called drone."
+                      if rates.get("bird_as_drone") is not None else "."))
+    lead = result.get("alert_lead_time", {})
+    if lead.get("drones"):
+        out.append(f"{lead['drones']} drones entered a critical zone, {lead['alerted_in_time']} "
+                   f"alerted before it; median warning {lead['median_s']:.0f} s.")
+    false = result.get("false_alerts", {})
+    if false.get("alerts_given"):
+        out.append(f"False alerts: {false['count']} ({false['per_hour']:.1f} per hour).")
+    swarms = result.get("swarms", {})
+    for s in swarms.get("per_swarm", []):
+        out.append(f"Swarm {s['swarm']} ({s['count']} drones): {s['alerts']} swarm alert(s), "
+                   f"naming up to {s['size_peak']}.")
+    return out
