@@ -1,13 +1,7 @@
 r"""Protected zones: point-in-zone tests, zone entries and alert lead time.
 
-Horizontal only (a zone is a 2-D area on the ENU plane, any height):
-
-- circle: :math:`(x - x_c)^2 + (y - y_c)^2 \le r^2` (boundary inside);
-- polygon: even-odd rule. A horizontal ray from the point towards +x
-  crosses edge :math:`(x_1, y_1)-(x_2, y_2)` when :math:`(y_1 > y) \ne (y_2 > y)`
-  and :math:`x < x_1 + (y - y_1)(x_2 - x_1)/(y_2 - y_1)`; the point is inside
-  when the number of crossings is odd. Vectorised over points, one pass per
-  edge. Points exactly on an edge may fall either way.
+Zones are horizontal areas, any height; the point-in-zone tests are
+:mod:`skyfence.zones`'s (circle, and polygon by the even-odd rule).
 
 A target ENTERS a zone at the first truth tick at which it is inside (a target
 that starts inside enters at its first tick). Its alert lead time is
