@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 DEMO_DIR ?= out/demo
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean pg-server
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,22 @@ $(TSTAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/skyfence demo --out $(DEMO_DIR)
 
-test: $(TSTAMP)
+test: $(TSTAMP) pg-server
 	$(PY) -m ruff check src tests bench
 	$(PY) -m mypy
-	$(PY) -m pytest -q
+	SKYFENCE_REQUIRE_PG=1 $(PY) -m pytest -q
+
+# The store tests start a real PostgreSQL server on loopback (initdb + pg_ctl,
+# as user nobody when root). Install Debian's server package when it is missing.
+pg-server:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing the PostgreSQL server (Debian package postgresql) for the store tests"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql; \
+	  else \
+	    echo "PostgreSQL server binaries (initdb) missing: install Debian's postgresql package" >&2; exit 1; \
+	  fi; \
+	fi
 
 bench: $(TSTAMP)
 	$(PY) bench/run.py

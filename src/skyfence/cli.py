@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_track(sub)
     _add_evaluate(sub)
     _add_demo(sub)
+    _add_run(sub)
     _add_validate(sub)
     _add_scenarios(sub)
     return parser
@@ -175,6 +176,160 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from skyfence.demo import run_demo
 
     return run_demo(args.scenario, args.out, args.overrides)
+
+
+# ---------------------------------------------------------------------- run
+def _add_run(sub: Any) -> None:
+    p = sub.add_parser(
+        "run", help="run the engine live and serve the picture",
+        description="Track and assess live: simulate the site's targets in real time (or "
+        "play --measurements at --speed), write every output tick to the event store and "
+        "serve it on the API (or, --headless, print a line per tick). "
+        "Ctrl-C stops cleanly. See docs/live.md.",
+    )
+    p.add_argument("--site", required=True, help="site / scenario YAML, or a bundled name")
+    p.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
+    p.add_argument("--host", default="127.0.0.1", help="API address (default 127.0.0.1)")
+    p.add_argument("--tokens", type=Path, default=None, metavar="TOKENS",
+                   help="tokens YAML mapping each token to a role (viewer, operator, admin)")
+    p.add_argument("--measurements", type=Path, default=None, metavar="FILE",
+                   help="play this measurements.jsonl instead of simulating the site's targets")
+    p.add_argument("--speed", type=float, default=1.0, metavar="N",
+                   help="play at N times real time (default 1)")
+    p.add_argument("--store", default=None, metavar="URL",
+                   help="event store URL (default: SQLite in out/runs/<time>/events.sqlite)")
+    p.add_argument("--duration", type=float, default=None, metavar="S",
+                   help="stop after S seconds of scenario time")
+    p.add_argument("--output-period", type=float, default=1.0, metavar="S",
+                   help="seconds between output ticks (default 1)")
+    p.add_argument("--max-lag", type=float, default=0.5, metavar="S",
+                   help="reorder window for out-of-order measurements (default 0.5)")
+    p.add_argument("--headless", action="store_true",
+                   help="no API: print a line per tick instead")
+    p.add_argument("--quiet", action="store_true", help="no line per tick when headless")
+    _overrides(p)
+    p.set_defaults(handler=cmd_run)
+
+
+def _login_token(path: Path | None) -> str | None:
+    """A token of TOKENS.yaml to print for logging in: an operator's, else an admin's, else
+    any (the file is checked by skyfence.api.load_tokens; this only picks one)."""
+    import yaml
+
+    if path is None:
+        return None
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict) and isinstance(data.get("tokens"), dict):
+        data = data["tokens"]
+    roles = {str(t): (v.get("role") if isinstance(v, dict) else v) for t, v in data.items()}
+    for role in ("operator", "admin", "viewer"):
+        for token, r in roles.items():
+            if r == role:
+                return token
+    return None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+    import datetime
+    import secrets
+    import signal
+
+    from skyfence.live.engine import LiveEngine, Source
+    from skyfence.live.hub import Hub, Snapshot
+    from skyfence.live.sources import FileSource, Pacer, SimulatedSource
+
+    problems = []
+    if not args.speed > 0 or args.speed == float("inf"):
+        problems.append("--speed must be a positive number")
+    if args.duration is not None and not args.duration > 0:
+        problems.append("--duration must be positive")
+    if not 0 < args.port < 65536:
+        problems.append("--port must be within 1..65535")
+    if not args.output_period > 0:
+        problems.append("--output-period must be positive")
+    if not args.max_lag >= 0:
+        problems.append("--max-lag must be zero or positive")
+    if args.tokens is not None and not args.tokens.is_file():
+        problems.append(f"{args.tokens}: no such tokens file")
+    if problems:
+        raise UserError(problems)
+    site = load_scenario(args.site, args.overrides)
+    source: Source = (SimulatedSource(site) if args.measurements is None
+                      else FileSource(args.measurements))
+    app = None
+    if not args.headless:
+        from skyfence.api import create_app, load_tokens
+        from skyfence.api.tokens import tokens_from
+
+        login = _login_token(args.tokens)
+        if args.tokens is None:  # no file: one operator token for this run
+            login = secrets.token_urlsafe(16)
+            tokens = tokens_from([(login, "operator")])
+        else:
+            tokens = load_tokens(args.tokens)
+
+    from skyfence.store import open_store
+
+    url = args.store
+    if url is None:
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        run_dir = Path("out") / "runs" / stamp
+        run_dir.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{run_dir / 'events.sqlite'}"
+    store = open_store(url)
+    engine = LiveEngine(site, output_period_s=args.output_period,
+                        reorder_window_s=args.max_lag, sink=store)
+    hub = Hub(on_ack=engine.ack)
+    print(f"skyfence run: {source.name} at {args.speed:g}x, event store {url}",
+          file=sys.stderr)
+    if not args.headless:
+        app = create_app(site, hub, tokens, store)
+        print(f"skyfence run: serving http://{args.host}:{args.port}/  (log in with "
+              f"Authorization: Bearer {login or '<a token of ' + str(args.tokens) + '>'})",
+              flush=True)
+
+    def line(snap: Snapshot) -> None:
+        if app is not None or args.quiet:
+            return
+        active = sum(a["t_end"] is None for a in snap.alerts.values())
+        lat = engine.latency.samples[-1] * 1e3 if engine.latency.samples else 0.0
+        print(f"t={snap.t_s:8.1f} s  tracks {len(snap.tracks):4d}  swarms "
+              f"{len(snap.swarms):2d}  alerts {active:3d}  latency {lat:7.1f} ms", flush=True)
+
+    async def main_loop() -> dict[str, Any]:
+        import uvicorn
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        job = engine.run(source, hub, stop, Pacer(args.speed), duration_s=args.duration,
+                         on_tick=line)
+        if app is None:
+            loop.add_signal_handler(signal.SIGINT, stop.set)
+            loop.add_signal_handler(signal.SIGTERM, stop.set)
+            return await job
+        server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port,
+                                               log_level="warning"))
+        engine_task = asyncio.ensure_future(job)
+        server_task = asyncio.ensure_future(server.serve())
+        await asyncio.wait({engine_task, server_task}, return_when=asyncio.FIRST_COMPLETED)
+        if engine_task.done() and args.duration is not None:
+            server.should_exit = True  # a timed run ends; otherwise serve until Ctrl-C
+        await server_task
+        stop.set()
+        return await engine_task
+
+    try:
+        summary = asyncio.run(main_loop())
+    finally:
+        store.close()
+    lat = summary["latency"]
+    print(f"skyfence run: {summary['ticks']} ticks, {summary['tracks_confirmed']} tracks "
+          f"confirmed, {summary['measurements']} measurements ({summary['bad_lines']} bad) in "
+          f"{summary['wall_s']:.1f} s; tick latency p50 {lat['p50_ms']} ms, p95 "
+          f"{lat['p95_ms']} ms", file=sys.stderr)
+    print(json.dumps(summary, indent=2))
+    return 0
 
 
 # ------------------------------------------------------------ validate/list

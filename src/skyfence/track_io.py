@@ -223,21 +223,30 @@ class ScanReader:
         self._heap: list[tuple[float, int]] = []
         self._newest = -math.inf
         self._flushed: tuple[float, int] = (-math.inf, -1)  # the last scan fed
+        self._decoder = msgspec.json.Decoder(Line)
 
     def read(self, stream: BinaryIO, name: str) -> Iterator[Detections]:
-        decoder = msgspec.json.Decoder(Line)
         for number, raw in enumerate(stream, start=1):
-            self.counts.bytes_read += len(raw)
-            if not raw.strip():
-                continue
-            self.counts.lines += 1
-            try:
-                self._take(decoder.decode(raw), name, number)
-            except (msgspec.DecodeError, BadLineError) as exc:
-                self.counts.bad_line(f"{name}:{number}", str(exc))
-                continue
-            yield from self._ready(self._newest - self.window_s)
-        yield from self._ready(math.inf)
+            yield from self.feed(raw, name, number)
+        yield from self.flush()
+
+    def feed(self, raw: bytes, name: str, number: int) -> Iterator[Detections]:
+        """Take one measurement line (``name:number`` where it came from, for the
+        counts); yield the scans now older than the reorder window."""
+        self.counts.bytes_read += len(raw)
+        if not raw.strip():
+            return
+        self.counts.lines += 1
+        try:
+            self._take(self._decoder.decode(raw), name, number)
+        except (msgspec.DecodeError, BadLineError) as exc:
+            self.counts.bad_line(f"{name}:{number}", str(exc))
+            return
+        yield from self._ready(self._newest - self.window_s)
+
+    def flush(self, until_s: float = math.inf) -> Iterator[Detections]:
+        """Yield every held scan not after ``until_s`` (all of them by default: the end)."""
+        yield from self._ready(until_s)
 
     def _take(self, line: Line, name: str, number: int) -> None:
         i = self.index.get(line.sensor)

@@ -24,11 +24,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from skyfence.assess.alerts import Alert, AlertEngine, AlertParams, TrackConditions
-from skyfence.assess.sensor_health import SensorHealthMonitor, SensorHealthParams
+from skyfence.assess.sensor_health import (
+    SensorHealth,
+    SensorHealthMonitor,
+    SensorHealthParams,
+)
 from skyfence.assess.swarm import SwarmParams, Swarms, SwarmTracker, swarm_eligible
 from skyfence.assess.threat import ThreatParams, threat_scores
 from skyfence.assess.trust import Trust, TrustParams, assess_trust
-from skyfence.assess.zones import ZoneParams, assess_zones
+from skyfence.assess.zones import ZoneAssessment, ZoneParams, assess_zones
 from skyfence.scenario.model import Zone
 from skyfence.tracker.bank import TrackBank
 from skyfence.tracker.base import BoolArray, FloatArray, IntArray
@@ -94,6 +98,7 @@ class TickAssessment:
     swarm_id: IntArray  # (N,) −1: none
     swarms: Swarms
     started: list[Alert]
+    zones: ZoneAssessment  # (N, Z) inside, predicted entry time and its sigma, closest approach
 
 
 class Assessor:
@@ -119,6 +124,7 @@ class Assessor:
             monitored=[s.clutter_per_scan * self.params.health.silent_periods
                        >= self.params.monitor_min_expected for s in self.specs],
             params=self.params.health)
+        self.last_health: SensorHealth | None = None  # the latest tick's, for the live picture
 
     def assess(self, t_s: float, bank: TrackBank, reports: IntArray) -> TickAssessment:
         """The tick at ``t_s``: ``bank`` the confirmed tracks predicted to it,
@@ -140,9 +146,10 @@ class Assessor:
             is_unknown=(best == _UNKNOWN) | (best == _DRONE), cooperative=cooperative,
             suspect=trust.suspect, inside_zone=zones.inside,
             entry_time_s=zones.time_to_enter_s, swarm_id=swarms.swarm_of_track)
-        changes = self.alerts.update(t_s, conditions, self.health.observe(t_s, reports))
+        self.last_health = self.health.observe(t_s, reports)
+        changes = self.alerts.update(t_s, conditions, self.last_health)
         return TickAssessment(t_s, prob, np.asarray(best, dtype=np.int64), trust, threat.score,
-                              swarms.swarm_of_track, swarms, changes.started)
+                              swarms.swarm_of_track, swarms, changes.started, zones)
 
     def _drone_decision(self, t_s: float, track_id: IntArray, prob: FloatArray) -> BoolArray:
         """(N,) P(drone) ≥ drone_alert_probability for at least drone_dwell_s."""

@@ -1,0 +1,1 @@
+"""The live system: engine service, picture hub (no I/O in hub.py)."""
