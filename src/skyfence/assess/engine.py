@@ -143,6 +143,8 @@ class Assessor:
         conditions = TrackConditions.build(
             bank.id, len(self.zones), position_enu_m=bank.x[:, :3],
             is_drone=self._drone_decision(t_s, bank.id, prob) & ~trust.suspect,
+            # "unknown" to the rules (what holds an alert once raised): anything not yet a
+            # firm drone whose best hypothesis is drone or unknown
             is_unknown=(best == _UNKNOWN) | (best == _DRONE), cooperative=cooperative,
             suspect=trust.suspect, inside_zone=zones.inside,
             entry_time_s=zones.time_to_enter_s, swarm_id=swarms.swarm_of_track)
