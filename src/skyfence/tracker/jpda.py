@@ -73,7 +73,7 @@ In the engine (Tracker._jpda_update), per scan of a sensor associated by JPDA:
 * Cooperative reports (ADS-B, Remote ID) always take GNN: their identity
   must name one track. Bearings follow ``bearing_update``: JPDA on bearings
   made night-swarm worse (GOSPA 67.5 against 60.3, 11 ID switches against
-  7), so the default stays "unambiguous".
+  7), so the default is the clear-margin rule ("margin", ambiguity.py).
 """
 
 from __future__ import annotations

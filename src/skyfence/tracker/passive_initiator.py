@@ -31,7 +31,7 @@ every kind), and RF and acoustic sensors only once they have reported it
 birds). Ghosts, whose crossing point does not move like a target, collect
 misses and die; so does anything not updated for ``tentative_max_coast_s``.
 Passive silence costs a tentative track no score and a confirmed one
-nothing: in a swarm the unambiguous bearing update withholds many bearings,
+nothing: in a swarm the clear-margin bearing update withholds many bearings,
 and a confirmed passive track ends by coasting (``max_coast_s``) instead.
 """
 
