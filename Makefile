@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 DEMO_DIR ?= out/demo
 
-.PHONY: demo test lint bench clean pg-server
+.PHONY: demo test lint bench clean pg-server chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,10 @@ $(TSTAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/skyfence demo --out $(DEMO_DIR)
 
-test: $(TSTAMP) pg-server
+test: $(TSTAMP) pg-server chromium
 	$(PY) -m ruff check src tests bench
 	$(PY) -m mypy
-	SKYFENCE_REQUIRE_PG=1 $(PY) -m pytest -q
+	SKYFENCE_REQUIRE_PG=1 SKYFENCE_REQUIRE_BROWSER=1 $(PY) -m pytest -q
 
 # The store tests start a real PostgreSQL server on loopback (initdb + pg_ctl,
 # as user nobody when root). Install Debian's server package when it is missing.
@@ -37,6 +37,18 @@ pg-server:
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql; \
 	  else \
 	    echo "PostgreSQL server binaries (initdb) missing: install Debian's postgresql package" >&2; exit 1; \
+	  fi; \
+	fi
+
+# The operator page's browser tests (tests/test_web_ui.py) drive Debian's
+# Chromium through Playwright; no tool ever downloads a browser.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Chromium (Debian package chromium) for the operator page tests"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	  else \
+	    echo "/usr/bin/chromium missing: install Debian's chromium package" >&2; exit 1; \
 	  fi; \
 	fi
 

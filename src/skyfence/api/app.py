@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from skyfence import __version__
@@ -28,6 +30,8 @@ from skyfence.scenario.model import Scenario
 __all__ = ["HistorySource", "create_app"]
 
 log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
 
 
 class _CountRejected:
@@ -81,6 +85,13 @@ def create_app(site: Scenario, hub: Hub, tokens: Tokens,
     app.state.skyfence = state
     app.include_router(routes.router)
     app.include_router(ws.router)
+    # the operator page (docs/live.md): plain files, no token needed to load them
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def operator_page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
     handlers: dict[Any, Any] = {RequestValidationError: _invalid, Exception: _failed}
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
