@@ -86,23 +86,9 @@ class ClairvoyantTracker(BankPredictor):
                  confirm: Confirm = "tracker") -> None:
         if confirm not in ("tracker", "second_update"):
             raise ValueError(f"confirm must be 'tracker' or 'second_update', not {confirm!r}")
-        self.sensors = list(sensors)
-        self.params = params or TrackerParams()
+        super().__init__(sensors, params)
         self.confirm = confirm
-        self._imm = imm.ImmModes.from_params(self.params) if self.params.motion == "imm" else None
-        self._mode_prior = None if self._imm is None else self._imm.initial_prob
-        self.bank = TrackBank.empty(self._mode_prior, self.params.history_length)
         self.truth_id: ObjectArray = np.empty(0, dtype=object)  # (N,) aligned with the bank
-        self.t_s = -math.inf
-        self.confirmed_total = 0
-        p = self.params
-        self._q = np.array([p.accel_noise_psd_m2ps3] * 2 + [p.vertical_accel_noise_psd_m2ps3])
-        self._next_id = 1
-        self._models: dict[tuple[int, tuple[int, ...]], MeasurementModel] = {}
-
-    @property
-    def tracks_started(self) -> int:
-        return self._next_id - 1
 
     # ----------------------------------------------------------------- the loop
     def step(self, scan: Detections, truth_id: Sequence[str | None] | ObjectArray) -> StepResult:

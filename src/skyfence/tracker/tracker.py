@@ -52,12 +52,25 @@ class StepResult:
 
 class BankPredictor:
     """Keeps a track bank at one common time under the site's motion model (NCV or
-    IMM); shared by :class:`Tracker` and the clairvoyant reference."""
+    IMM), and the bookkeeping every tracker over it needs (track ids, confirmed
+    count, measurement models per sensor and component set); shared by
+    :class:`Tracker` and the clairvoyant reference."""
 
-    bank: TrackBank
-    t_s: float
-    _q: FloatArray
-    _imm: imm.ImmModes | None
+    def __init__(self, sensors: Sequence[SensorSpec], params: TrackerParams | None) -> None:
+        self.sensors = list(sensors)
+        self.params = p = params or TrackerParams()
+        self._imm = imm.ImmModes.from_params(p) if p.motion == "imm" else None
+        self._mode_prior = None if self._imm is None else self._imm.initial_prob
+        self.bank = TrackBank.empty(self._mode_prior, p.history_length)
+        self.t_s = -math.inf
+        self.confirmed_total = 0
+        self._q = np.array([p.accel_noise_psd_m2ps3] * 2 + [p.vertical_accel_noise_psd_m2ps3])
+        self._next_id = 1
+        self._models: dict[tuple[int, tuple[int, ...]], MeasurementModel] = {}
+
+    @property
+    def tracks_started(self) -> int:
+        return self._next_id - 1
 
     def predict(self, t_s: float) -> None:
         """Every track to ``t_s`` (the bank keeps one common time)."""
@@ -85,17 +98,8 @@ class Tracker(BankPredictor):
     """Multi-sensor GNN/EKF tracker over a track bank (see module doc)."""
 
     def __init__(self, sensors: Sequence[SensorSpec], params: TrackerParams | None = None):
-        self.sensors = list(sensors)
-        self.params = params or TrackerParams()
-        self._imm = imm.ImmModes.from_params(self.params) if self.params.motion == "imm" else None
-        self._mode_prior = None if self._imm is None else self._imm.initial_prob
-        self.bank = TrackBank.empty(self._mode_prior, self.params.history_length)
-        self.t_s = -math.inf
-        self.confirmed_total = 0
+        super().__init__(sensors, params)
         p = self.params
-        self._q = np.array([p.accel_noise_psd_m2ps3] * 2 + [p.vertical_accel_noise_psd_m2ps3])
-        self._next_id = 1
-        self._models: dict[tuple[int, tuple[int, ...]], MeasurementModel] = {}
         self._passive = PassiveInitiator(self.sensors, p) if p.passive_initiation else None
         self._coalesced: list[IntArray] = []  # ids of tracks JPDA merged into others
         self._reacquire = manager.Reacquirer(p) if p.reacquire else None
@@ -124,10 +128,6 @@ class Tracker(BankPredictor):
         born += self._triangulate(scan, spec, hit, spare)
         self._manage(confirmed_before)
         return StepResult(int(hit.sum()), born, rejected)
-
-    @property
-    def tracks_started(self) -> int:
-        return self._next_id - 1
 
     # ------------------------------------------------------------------ parts
     def _batches(self, scan: Detections) -> tuple[list[Batch], int]:
