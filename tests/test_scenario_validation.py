@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scenario_checks import assert_refused, write_scenario
 from skyfence.cli import main
 from skyfence.errors import ScenarioError
 from skyfence.scenario import bundled_names, load_scenario
@@ -77,28 +78,16 @@ CASES: list[tuple[str, object, list[str]]] = [
 ]
 
 
-def _write(tmp_path: Path, content: object) -> Path:
-    path = tmp_path / "bad.yaml"
-    path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
-    return path
-
-
 @pytest.mark.parametrize(("what", "content", "words"), CASES, ids=[c[0] for c in CASES])
 def test_bad_file_gives_clear_message(tmp_path: Path, what: str, content: object,
                                       words: list[str]) -> None:
-    path = _write(tmp_path, content)
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    text = str(info.value)
-    assert str(path) in text
-    for word in words:
-        assert word in text, f"{what}: {word!r} not in {text!r}"
+    assert_refused(tmp_path, content, words, what)
 
 
 @pytest.mark.parametrize(("what", "content", "words"), CASES[:6], ids=[c[0] for c in CASES[:6]])
 def test_cli_exit_code_2_and_no_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           what: str, content: object, words: list[str]) -> None:
-    path = _write(tmp_path, content)
+    path = write_scenario(tmp_path, content)
     code = main(["simulate", str(path), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2
@@ -111,7 +100,7 @@ def test_every_problem_reported_at_once(tmp_path: Path) -> None:
     data["seed"] = -3
     data["sensors"][0]["pd"] = 7  # type: ignore[index]
     with pytest.raises(ScenarioError) as info:
-        load_scenario(_write(tmp_path, data))
+        load_scenario(write_scenario(tmp_path, data))
     assert len(info.value.problems) == 3
 
 
@@ -121,7 +110,7 @@ def test_missing_file_names_the_bundled_scenarios(tmp_path: Path) -> None:
 
 
 def test_bad_override_is_a_user_error(tmp_path: Path) -> None:
-    path = _write(tmp_path, GOOD)
+    path = write_scenario(tmp_path, GOOD)
     with pytest.raises(ScenarioError, match="no such field"):
         load_scenario(path, ["sensors.5.pd=0.3"])
     with pytest.raises(ScenarioError, match="path=value"):

@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 import pymap3d
 import pytest
-import yaml
 from scipy import stats
 
+from scenario_checks import assert_refused
 from skyfence.cli import main
-from skyfence.errors import ScenarioError
 from skyfence.scenario import load_scenario
 from skyfence.scenario.load import validate
 from skyfence.scenario.model import Origin, PositionSigma, RemoteIdSensor
@@ -326,15 +325,7 @@ BAD: list[tuple[str, dict[str, Any], list[str]]] = [
 @pytest.mark.parametrize(("what", "target", "words"), BAD, ids=[b[0] for b in BAD])
 def test_bad_spoof_fields_name_the_field(tmp_path: Path, what: str, target: dict[str, Any],
                                          words: list[str]) -> None:
-    data = {**SITE, "targets": [target]}
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(data))
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    text = str(info.value)
-    assert str(path) in text
-    for word in words:
-        assert word in text, f"{what}: {word!r} not in {text!r}"
+    assert_refused(tmp_path, {**SITE, "targets": [target]}, words, what)
 
 
 def test_validate_and_list_the_bundled_scenario(capsys: pytest.CaptureFixture[str]) -> None:

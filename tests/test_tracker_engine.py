@@ -6,10 +6,15 @@ import math
 
 import numpy as np
 import pytest
-from scipy.optimize import linear_sum_assignment
 
 from skyfence.tracker import Detections, SensorSpec, Tracker, TrackerParams
-from tracker_synth import cv_truth, monte_carlo_nees, radar_scan, radar_spec
+from tracker_synth import (
+    crossing_ids,
+    cv_truth,
+    monte_carlo_nees,
+    radar_scan,
+    radar_spec,
+)
 
 
 def _nearest_confirmed(tracker: Tracker, truth: np.ndarray) -> int:
@@ -37,26 +42,9 @@ def test_nees_single_target_is_consistent() -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_crossing_targets_keep_their_ids(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    spec = radar_spec(pd=0.9, clutter=10)
-    centre = np.array([500.0, 3000.0, 100.0])  # both pass here at t = 60 s
-    va, vb = np.array([12.0, 12.0, 0.0]), np.array([-12.0, 12.0, 0.0])
-    level = (0.05, 0.05, 0.0)  # manoeuvring a little, at constant height
-    ta = cv_truth(np.r_[centre - 60 * va, va], 120, 1.0, level, rng)
-    tb = cv_truth(np.r_[centre - 60 * vb, vb], 120, 1.0, level, rng)
-    tracker = Tracker([spec])
-    ids = {}
-    for k in range(120):
-        tracker.step(radar_scan(np.vstack((ta[k], tb[k])), spec, rng, float(k), clutter=10))
-        if k in (40, 100):
-            b = tracker.bank
-            rows = np.flatnonzero(b.confirmed)
-            cost = np.linalg.norm(b.x[rows, None, :3] - np.stack((ta[k, :3], tb[k, :3])), axis=2)
-            r, c = linear_sum_assignment(cost)
-            assert len(r) == 2 and cost[r, c].max() < 100.0
-            ids[k] = {int(ci): int(b.id[rows[ri]]) for ri, ci in zip(r, c, strict=True)}
+    ids, confirmed = crossing_ids(None, seed, (40, 100))
     assert ids[40] == ids[100]
-    assert tracker.confirmed_total == 2
+    assert confirmed == 2
 
 
 def test_clutter_alone_confirms_few_tracks() -> None:

@@ -110,3 +110,36 @@ def monte_carlo_nees(params: Any, q: float | tuple[float, float, float], seed0: 
                 nees[r, k - burn_in] = d @ np.linalg.solve(b.P[i], d)
     lo, hi = chi2.ppf([0.025, 0.975], 6 * runs) / runs
     return nees, float(lo), float(hi)
+
+
+CrossingIds = dict[int, dict[int, int]]  # scan → {target: track id}
+
+
+def crossing_ids(params: Any, seed: int, checks: tuple[int, ...]) -> tuple[CrossingIds, int]:
+    """Two targets crossing at 12 m/s (both pass (500, 3000, 100) at t = 60 s), one
+    radar with P_D 0.9 and 10 clutter plots a scan, 120 scans. At each scan of
+    ``checks`` both targets must have a confirmed track within 100 m: returns
+    {scan: {target: track id}} and the tracker's ``confirmed_total``."""
+    from scipy.optimize import linear_sum_assignment
+
+    from skyfence.tracker import Tracker
+
+    rng = np.random.default_rng(seed)
+    spec = radar_spec(pd=0.9, clutter=10)
+    centre = np.array([500.0, 3000.0, 100.0])
+    va, vb = np.array([12.0, 12.0, 0.0]), np.array([-12.0, 12.0, 0.0])
+    level = (0.05, 0.05, 0.0)  # manoeuvring a little, at constant height
+    ta = cv_truth(np.r_[centre - 60 * va, va], 120, 1.0, level, rng)
+    tb = cv_truth(np.r_[centre - 60 * vb, vb], 120, 1.0, level, rng)
+    tracker = Tracker([spec], params)
+    ids: CrossingIds = {}
+    for k in range(120):
+        tracker.step(radar_scan(np.vstack((ta[k], tb[k])), spec, rng, float(k), clutter=10))
+        if k in checks:
+            b = tracker.bank
+            rows = np.flatnonzero(b.confirmed)
+            cost = np.linalg.norm(b.x[rows, None, :3] - np.stack((ta[k, :3], tb[k, :3])), axis=2)
+            r, c = linear_sum_assignment(cost)
+            assert len(r) == 2 and cost[r, c].max() < 100.0
+            ids[k] = {int(ci): int(b.id[rows[ri]]) for ri, ci in zip(r, c, strict=True)}
+    return ids, tracker.confirmed_total
