@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_validate(sub)
     _add_scenarios(sub)
+    from skyfence.commands import replay, report
+
+    replay.register(sub)
+    report.register(sub)
     return parser
 
 
