@@ -5,6 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 DEMO_DIR ?= out/demo
+DEMO_PORT ?= 8000
 
 .PHONY: demo test lint bench clean pg-server chromium
 
@@ -20,8 +21,9 @@ $(TSTAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP) $@
 
+# the night-swarm scenario live: prints the page's URL and a token to log in with; Ctrl-C stops
 demo: $(STAMP)
-	$(VENV)/bin/skyfence demo --out $(DEMO_DIR)
+	$(VENV)/bin/skyfence demo --out $(DEMO_DIR) --port $(DEMO_PORT)
 
 test: $(TSTAMP) pg-server chromium
 	$(PY) -m ruff check src tests bench

@@ -32,7 +32,7 @@ import websockets
 
 from skyfence.api import create_app
 from skyfence.api.tokens import Principal, Tokens
-from skyfence.live.engine import LiveEngine
+from skyfence.live.engine import LiveEngine, quiet_gc
 from skyfence.live.hub import Hub, Snapshot
 from skyfence.live.sources import Pacer, SimulatedSource
 from skyfence.scenario import load_scenario
@@ -51,6 +51,7 @@ def _free_port() -> int:
 async def measure(targets: int, seconds: float, store_dir: Path) -> dict[str, Any]:
     site = load_scenario("dense-swarm", (f"targets.0.count={targets}", *SWEEP_SET,
                                          f"duration_s={seconds + 5:g}"))
+    quiet_gc()  # as skyfence run does
     hub = Hub()
     store = open_store(f"sqlite:///{store_dir / 'events.sqlite'}")
     engine = LiveEngine(site, sink=store)

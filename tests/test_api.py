@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
@@ -17,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 from skyfence.api import create_app, load_tokens
 from skyfence.api.tokens import tokens_from
 from skyfence.errors import UserError
-from skyfence.live.hub import Hub, Snapshot, apply_delta
+from skyfence.live.hub import Hub, Snapshot, Trails, apply_delta
 from skyfence.scenario.model import Scenario
 
 VIEWER, OPERATOR, ADMIN = "view-token", "ops-token", "admin-token"
@@ -38,8 +39,14 @@ def track(track_id: int, t: float, x: float) -> dict[str, Any]:
     return {"t": t, "track_id": track_id, "enu_m": [x, 0.0, 50.0], "vel_mps": [-5.0, 0.0, 0.0],
             "pos_cov_m2": [[4.0, 0, 0], [0, 4.0, 0], [0, 0, 9.0]], "class": "drone",
             "class_prob": {"drone": 0.8, "bird": 0.1, "aircraft": 0.05, "unknown": 0.05},
-            "cooperative_id": None, "threat": 0.7, "trail": [[x + 5, 0.0, 50.0]],
-            "zones": ["core"]}
+            "cooperative_id": None, "threat": 0.7, "zones": ["core"]}
+
+
+def trails(t: float, x: float) -> Trails:
+    """Tracks 1 and 2 came from 5 m and 10 m east of where they are (2 points each)."""
+    t_s = np.array([[t - 1, t], [t - 1, t]])
+    enu = np.array([[[x + 5, 0, 50], [x, 0, 50]], [[x + 110, 0, 50], [x + 100, 0, 50]]], float)
+    return Trails(np.array([1, 2]), t_s, enu, np.array([2, 2]))
 
 
 def alert(alert_id: str, t_start: float, **more: Any) -> dict[str, Any]:
@@ -59,7 +66,8 @@ def snapshot(t: float, x: float = 500.0, alerts: dict[str, Any] | None = None) -
         health={"radar-1": {"sensor": "radar-1", "silent": False, "low_rate": False,
                             "recent_count": 10, "expected_count": 10},
                 "rf-1": {"sensor": "rf-1", "silent": True, "low_rate": True,
-                         "recent_count": 0, "expected_count": 10}})
+                         "recent_count": 0, "expected_count": 10}},
+        trails=trails(t, x))
 
 
 class MemoryHistory:
@@ -79,6 +87,17 @@ class MemoryHistory:
     def tracks_at(self, t: float) -> list[dict[str, Any]]:
         before = [r for r in self.lines if r["t"] <= t]
         return [max(before, key=lambda r: r["t"])] if before else []
+
+    # the recorded picture (api/history.py, tests/test_api_history.py)
+    def tick_span(self) -> tuple[float, float] | None:
+        return float(self.lines[0]["t"]), float(self.lines[-1]["t"])
+
+    def track_states(self, t_from: float, t_to: float) -> list[dict[str, Any]]:
+        return [r for r in self.lines if t_from <= r["t"] <= t_to]
+
+    def snapshot_at(self, t: float) -> Snapshot | None:
+        now = self.tracks_at(t)
+        return Snapshot(t_s=now[0]["t"], tracks={1: now[0]}) if now else None
 
 
 class Engine:
@@ -187,7 +206,10 @@ def test_tracks_current_one_and_history(client: TestClient, hub: Hub) -> None:
     assert hub.latest is not None
     assert tracks == [json.loads(json.dumps(r)) for r in hub.latest.tracks.values()]
     one = client.get("/api/tracks/2", headers=AUTH["viewer"]).json()
-    assert one["track_id"] == 2 and one["class"] == "drone" and one["trail"] and one["zones"]
+    assert one["track_id"] == 2 and one["class"] == "drone" and one["zones"]
+    assert hub.latest.trails is not None
+    x = hub.latest.tracks[2]["enu_m"][0]
+    assert one["trail"] == [[hub.latest.t_s - 1, x + 10, 0.0, 50.0], [hub.latest.t_s, x, 0.0, 50.0]]
     r = client.get("/api/tracks/99", headers=AUTH["viewer"])
     assert r.status_code == 404 and "99" in r.json()["detail"]
     hist = client.get("/api/tracks/1/history?from=2&to=4", headers=AUTH["viewer"]).json()
@@ -254,6 +276,8 @@ def test_websocket_snapshot_then_deltas(client: TestClient, hub: Hub) -> None:
     with client.websocket_connect(f"/ws?token={VIEWER}") as ws:
         first = ws.receive_json()
         assert first["type"] == "snapshot" and first["t"] == 10.0
+        assert first["trails"]["1"] == [[9.0, 505.0, 0.0, 50.0], [10.0, 500.0, 0.0, 50.0]]
+        assert set(first["trails"]) == {"1", "2"}
         view = from_message(first)
         nxt = [snapshot(11.0, 495.0), snapshot(12.0, 490.0, alerts={})]
         for snap in nxt:
@@ -265,7 +289,9 @@ def test_websocket_snapshot_then_deltas(client: TestClient, hub: Hub) -> None:
         assert change["alerts"]["remove"] == ["a-1"]
         assert hub.latest is not None and hub.subscribers == 1
         expected = json.loads(json.dumps(hub.latest.message()))
-        assert view.message() == expected
+        got = view.message()
+        assert "trails" not in change and expected.pop("trails") and got.pop("trails") == {}
+        assert got == expected  # deltas carry no trails: a client keeps its own
     # the server notices the client went and unsubscribes
     for _ in range(100):
         if hub.subscribers == 0:

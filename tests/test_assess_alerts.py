@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -391,3 +392,77 @@ def test_monitor_snapshot_fields_and_healthy_default() -> None:
     assert not SensorHealth.healthy(["a", "b"]).unhealthy.any()
     with pytest.raises(ValueError, match="move forward"):
         m.observe(5.0, [1])
+
+
+# ----------------------------------------------------------- restore and reconfigure
+def test_restore_continues_alerts_without_raising_them_again() -> None:
+    """A fresh engine given the alerts a previous one had active at t=9 carries on:
+    same ids, no second alert, an end after end_ticks quiet ticks, new ids after
+    every used one, no second new-drone alert for a track that had one."""
+    zone = Alert("A-3", KIND_ZONE, "critical", 4.0, "drone track 17 entered runway",
+                 track_ids=(17,), zone="runway", acked_by="ops", t_ack_s=6.0)
+    swarm = Alert("A-5", KIND_SWARM, "critical", 5.0, "swarm 7 of 3 drones", track_ids=(1, 2, 3),
+                  swarm_id=7, size=3, size_history=((5.0, 3),), swarm_ids=(7,))
+    lost = Alert("A-6", KIND_ZONE, "warning", 5.0, "zone gone", track_ids=(17,), zone="moat")
+    ended = Alert("A-4", KIND_SUSPECT, "warning", 2.0, "ended", track_ids=(17,), t_end_s=3.0)
+    e = AlertEngine(ZONES)
+    n = e.restore(9.0, [zone, swarm, lost, ended], used_ids=["A-1", "A-8", "B-99"],
+                  new_drone_alerted=[17, 1, 2, 3])
+    assert n == 2 and e.active() == [zone, swarm]  # the unknown zone and the ended one skipped
+    assert e.get("A-3").acked_by == "ops"
+    with pytest.raises(ValueError):
+        e.update(9.0, none())  # the restored tick is the last one
+    def both(swarm: int) -> TrackConditions:
+        return TrackConditions.build(
+            [17, 1, 2, 3], 2, position_enu_m=np.zeros((4, 3)), is_drone=[True] * 4,
+            inside_zone=[[True, False]] + [[False, False]] * 3, swarm_id=[-1] + [swarm] * 3)
+
+    # both hold, swarm 7 renumbered 8 (a successor): nothing starts (no new-drone
+    # alerts for tracks that had theirs), nothing ends
+    for t, swarm_id in ((10.0, 7), (11.0, 8), (12.0, 8)):
+        ch = e.update(t, both(swarm_id))
+        assert ch.started == [] and ch.ended == []
+    assert [a.alert_id for a in e.active()] == ["A-3", "A-5"]
+    assert e.get("A-5").swarm_ids == (7, 8)
+    outside = TrackConditions.build([17], 2, is_drone=[True])  # 17 out of the zone, swarm gone
+    assert e.update(13.0, outside).ended == []
+    assert e.update(14.0, outside).ended == []
+    done = e.update(15.0, outside).ended  # end_ticks (3) quiet ticks
+    assert sorted((a.alert_id, a.t_end_s) for a in done) == [("A-3", 15.0), ("A-5", 15.0)]
+    assert e.active() == []
+    e.update(16.0, one(18, inside=(True, False)))
+    started = e.update(17.0, one(18, inside=(True, False))).started
+    assert sorted(a.alert_id for a in started) == ["A-10", "A-9"]  # after A-8
+
+
+def test_restored_sensor_and_track_alerts_are_keyed_like_raised_ones() -> None:
+    sensor = Alert("A-2", KIND_SENSOR, "warning", 1.0, "sensor r1 silent", sensor="r1")
+    predicted = Alert("A-1", KIND_PREDICTED, "warning", 1.0, "predicted", track_ids=(17,),
+                      zone="perimeter")
+    e = AlertEngine(ZONES)
+    assert e.restore(1.0, [predicted, sensor]) == 2
+    # the predicted alert holds on the perimeter's entry time, the sensor on its ill health
+    e.update(2.0, one(entry=(INF, 100.0)))
+    assert [a.alert_id for a in e.active()] == ["A-1", "A-2"]
+    # the track is beyond every horizon: ends at the third tick; meanwhile its
+    # new-drone alert (not among the restored) takes the number after theirs
+    assert [a.alert_id for a in e.update(3.0, one()).started] == ["A-3"]
+    e.update(4.0, one())
+    assert [a.alert_id for a in e.update(5.0, one()).ended] == ["A-1"]
+    assert [a.alert_id for a in e.active()] == ["A-2", "A-3"]  # no sensor facts: it stays
+
+
+def test_reconfigure_changes_thresholds_and_debounce_from_the_next_tick() -> None:
+    e = AlertEngine(ZONES)
+    e.update(0.0, one(entry=(100.0, INF)))
+    e.reconfigure(AlertParams(horizon_s=60.0, start_ticks=3, end_ticks=1, sensor_end_ticks=2))
+    assert e.params.horizon_s == 60.0
+    # 100 s is beyond the new 60 s horizon: no predicted alert however long it lasts
+    run(e, [one(entry=(100.0, INF))] * 4, t0=1.0)
+    assert zoned(e.active()) == []
+    run(e, [one(entry=(50.0, INF))] * 2, t0=5.0)
+    assert zoned(e.active()) == []  # two ticks are not start_ticks (3) any more
+    (a,) = zoned(e.update(7.0, one(entry=(50.0, INF))).started)
+    assert a.t_start_s == 7.0
+    # end_ticks 1: a single tick beyond 1.25 × 60 s ends it
+    assert zoned(e.update(8.0, one(entry=(80.0, INF))).ended) == [replace(a, t_end_s=8.0)]

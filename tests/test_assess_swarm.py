@@ -204,3 +204,21 @@ def test_empty() -> None:
     assert len(out) == 0 and out.member_offsets.tolist() == [0]
     out = step(SwarmTracker(), 0.0, [1, 2], formation(2, (0, 0), (1, 0)))
     assert len(out) == 0 and out.swarm_of_track.tolist() == [-1, -1]
+
+
+def test_seed_carries_on_stored_swarms_with_their_ids() -> None:
+    """Seeded swarms keep their ids and first-seen time when their members come back;
+    a new swarm gets an id above every seeded and used one."""
+    tracker = SwarmTracker()
+    tracker.seed(20.0, [(4, [3, 1, 2]), (9, np.array([10, 11, 12, 13]))], used_ids=[15, 2])
+    a = formation(3, (0, 0), (15, 0))
+    b = formation(4, (5000, 0), (15, 0))
+    c = formation(3, (-5000, 0), (0, 15))
+    out = step(tracker, 21.0, [1, 2, 3, 10, 11, 12, 13, 30, 31, 32],
+               np.concatenate((a, b, c)))
+    assert out.id.tolist() == [4, 9, 16]
+    assert out.first_seen_s.tolist() == [20.0, 20.0, 21.0]
+    assert out.members(0).tolist() == [1, 2, 3] and out.members(1).tolist() == [10, 11, 12, 13]
+    # a seeded swarm below min_members is held for hold_s like any other
+    held = step(tracker, 22.0, [1, 2, 10, 11, 12, 13], np.concatenate((a[:2], b)))
+    assert held.id.tolist() == [4, 9] and held.held.tolist() == [True, False]

@@ -42,7 +42,7 @@ def test_simulate_track_evaluate(name: str, tmp_path: Path,
 
 
 def test_demo_runs_and_explains(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--out", str(tmp_path), "--set", "duration_s=200",
+    assert main(["demo", "--offline", "--out", str(tmp_path), "--set", "duration_s=200",
                  "--set", "targets.0.count=3"]) == 0
     out = capsys.readouterr().out
     assert "Mean GOSPA" in out and "ID switches" in out

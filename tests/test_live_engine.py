@@ -21,7 +21,7 @@ from skyfence.sim.writer import MEASUREMENTS, write_simulation
 from skyfence.store import open_store
 from skyfence.track_io import run_track
 
-DETAIL = {"trail", "evidence", "zones", "swarm_id", "suspect", "operator_enu_m"}
+DETAIL = {"evidence", "zones", "swarm_id", "suspect", "operator_enu_m"}
 WINDOW_S = 0.5
 
 
@@ -94,8 +94,11 @@ def test_tracks_carry_the_detail_keys(played: dict[str, Any]) -> None:
     assert len(last.tracks) >= 2
     for tid, track in last.tracks.items():
         assert track["track_id"] == tid and set(track) >= DETAIL
-        assert track["trail"] and all(len(p) == 4 for p in track["trail"])
-        assert track["trail"][-1][0] <= last.t_s
+        assert "trail" not in track  # the trails travel beside the records
+        assert last.trails is not None
+        trail = last.trails.of(tid)
+        assert trail and all(len(p) == 4 for p in trail) and trail[-1][0] <= last.t_s
+        assert [p[0] for p in trail] == sorted(p[0] for p in trail)
         assert set(track["zones"]) == {"runway", "base"}
     drones = [t for t in last.tracks.values() if t["class"] == "drone"]
     assert drones and all("kinematics" in t["evidence"] for t in drones)

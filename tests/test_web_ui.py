@@ -292,3 +292,34 @@ def test_thousand_tracks_frame_times(page: Page, server: Server, tmp_path: Path)
                "interval_ms_p95": pct(gaps, 0.95) if gaps else None}
     (tmp_path / "frame_times.json").write_text(json.dumps(figures))
     print("\n1,006-track frame times:", json.dumps(figures))
+    assert figures["draw_ms_median"] < 33, figures  # the page's budget: 30 frames a second
+
+
+def test_trails_from_deltas_without_trail_keys(page: Page, server: Server) -> None:
+    """Records without ``trail`` (the WebSocket contract since trails left the deltas):
+    the page starts each trail from the snapshot, extends it with every delta's
+    position, keeps the newest 32 and forgets it with the track."""
+
+    def bare(t: float, drop: int | None = None) -> Snapshot:
+        snap = server.picture.snapshot(t)
+        tracks = {k: {f: v for f, v in r.items() if f != "trail"}
+                  for k, r in snap.tracks.items() if k != drop}
+        return Snapshot(t_s=t, tracks=tracks, swarms=snap.swarms, alerts=snap.alerts)
+
+    server.publish(bare(30.0))
+    login(page, server, OPERATOR)
+    page.wait_for_function("window.skyfence.live.t === 30")
+    for t in range(31, 31 + 40):
+        server.publish(bare(float(t)))
+    page.wait_for_function("window.skyfence.live.t === 70")
+    trail = page.evaluate("window.skyfence.live.trails.get(1)")
+    assert len(trail) == 32 and [p[0] for p in trail] == [float(t) for t in range(39, 71)]
+    assert trail[-1][1:] == page.evaluate("window.skyfence.live.tracks.get(1).enu_m")
+    server.publish(bare(71.0, drop=4))
+    page.wait_for_function("window.skyfence.live.t === 71")
+    assert page.evaluate("window.skyfence.live.trails.has(4)") is False
+    # a repeated tick adds no point
+    server.publish(bare(71.0))
+    page.wait_for_function("window.skyfence.live.tracks.has(4)")
+    assert len(page.evaluate("window.skyfence.live.trails.get(1)")) == 32
+    assert page.evaluate("window.skyfence.live.trails.get(1).slice(-1)[0][0]") == 71

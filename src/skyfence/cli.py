@@ -167,19 +167,39 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------- demo
 def _add_demo(sub: Any) -> None:
+    from skyfence.demo import FAST_UNTIL_S
+
     p = sub.add_parser(
-        "demo", help="simulate, track and evaluate a bundled scenario, with a summary",
+        "demo", help="the operator page on a bundled scenario, live (--offline: a scored run)",
+        description="Run SCENARIO live as 'skyfence run' does -- simulated at real time, "
+        "recorded in DIR/events.sqlite (made afresh), API and operator page served -- "
+        "and print the page's URL and an operator token for this run; Ctrl-C stops. "
+        f"The first --fast-until seconds (default {FAST_UNTIL_S:g}) of scenario time are "
+        "played as fast as the engine goes, so tracks show within seconds. --offline: "
+        "simulate, track and evaluate instead, and print a summary (files in DIR).",
     )
     p.add_argument("--scenario", default="night-swarm", help="scenario (default night-swarm)")
     p.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR")
+    p.add_argument("--offline", action="store_true",
+                   help="simulate, track and evaluate; print a summary; serve nothing")
+    p.add_argument("--port", type=int, default=8000, help="page and API port (default 8000)")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    p.add_argument("--speed", type=float, default=1.0, metavar="N",
+                   help="after the fast-forward, N times real time (default 1)")
+    p.add_argument("--fast-until", type=float, default=FAST_UNTIL_S, metavar="S",
+                   help="play scenario time up to S as fast as possible "
+                   f"(default {FAST_UNTIL_S:g}; 0: none)")
     _overrides(p)
     p.set_defaults(handler=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from skyfence.demo import run_demo
+    from skyfence.demo import run_demo, run_live_demo
 
-    return run_demo(args.scenario, args.out, args.overrides)
+    if args.offline:
+        return run_demo(args.scenario, args.out, args.overrides)
+    return run_live_demo(args.scenario, args.out, args.overrides, host=args.host,
+                         port=args.port, speed=args.speed, fast_until_s=args.fast_until)
 
 
 # ---------------------------------------------------------------------- run
@@ -211,6 +231,13 @@ def _add_run(sub: Any) -> None:
     p.add_argument("--headless", action="store_true",
                    help="no API: print a line per tick instead")
     p.add_argument("--quiet", action="store_true", help="no line per tick when headless")
+    p.add_argument("--retain", type=float, default=None, metavar="S",
+                   help="keep only the last S seconds (scenario time) of ticks, tracks, "
+                   "swarms, health and measurements in the store; alerts and acks are kept "
+                   "(default: keep everything)")
+    p.add_argument("--warm-up", type=float, default=30.0, metavar="S",
+                   help="restarting on a store that holds ticks: replay its last S seconds "
+                   "of measurements through the tracker first (default 30)")
     _overrides(p)
     p.set_defaults(handler=cmd_run)
 
@@ -234,13 +261,12 @@ def _login_token(path: Path | None) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import asyncio
     import datetime
     import secrets
-    import signal
 
-    from skyfence.live.engine import LiveEngine, Source
-    from skyfence.live.hub import Hub, Snapshot
+    from skyfence.live.engine import Source
+    from skyfence.live.hub import Snapshot
+    from skyfence.live.service import LiveService, LiveSettings
     from skyfence.live.sources import FileSource, Pacer, SimulatedSource
 
     problems = []
@@ -256,14 +282,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         problems.append("--max-lag must be zero or positive")
     if args.tokens is not None and not args.tokens.is_file():
         problems.append(f"{args.tokens}: no such tokens file")
+    if args.retain is not None and not args.retain > 0:
+        problems.append("--retain must be positive")
+    if not args.warm_up >= 0:
+        problems.append("--warm-up must be zero or positive")
     if problems:
         raise UserError(problems)
     site = load_scenario(args.site, args.overrides)
     source: Source = (SimulatedSource(site) if args.measurements is None
                       else FileSource(args.measurements))
-    app = None
+    tokens, login = None, None
     if not args.headless:
-        from skyfence.api import create_app, load_tokens
+        from skyfence.api import load_tokens
         from skyfence.api.tokens import tokens_from
 
         login = _login_token(args.tokens)
@@ -272,61 +302,33 @@ def cmd_run(args: argparse.Namespace) -> int:
             tokens = tokens_from([(login, "operator")])
         else:
             tokens = load_tokens(args.tokens)
-
-    from skyfence.store import open_store
-
     url = args.store
     if url is None:
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         run_dir = Path("out") / "runs" / stamp
         run_dir.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{run_dir / 'events.sqlite'}"
-    store = open_store(url)
-    engine = LiveEngine(site, output_period_s=args.output_period,
-                        reorder_window_s=args.max_lag, sink=store)
-    hub = Hub(on_ack=engine.ack)
     print(f"skyfence run: {source.name} at {args.speed:g}x, event store {url}",
           file=sys.stderr)
-    if not args.headless:
-        app = create_app(site, hub, tokens, store)
+    settings = LiveSettings(site, source, url, Pacer(args.speed), args.output_period,
+                            args.max_lag, args.retain, args.warm_up, args.duration, tokens,
+                            args.host, args.port)
+    service = LiveService(settings)
+    if tokens is not None:
         print(f"skyfence run: serving http://{args.host}:{args.port}/  (log in with "
               f"Authorization: Bearer {login or '<a token of ' + str(args.tokens) + '>'})",
               flush=True)
 
     def line(snap: Snapshot) -> None:
-        if app is not None or args.quiet:
-            return
         active = sum(a["t_end"] is None for a in snap.alerts.values())
-        lat = engine.latency.samples[-1] * 1e3 if engine.latency.samples else 0.0
+        samples = service.engine.latency.samples
+        lat = samples[-1] * 1e3 if samples else 0.0
         print(f"t={snap.t_s:8.1f} s  tracks {len(snap.tracks):4d}  swarms "
               f"{len(snap.swarms):2d}  alerts {active:3d}  latency {lat:7.1f} ms", flush=True)
 
-    async def main_loop() -> dict[str, Any]:
-        import uvicorn
-
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        job = engine.run(source, hub, stop, Pacer(args.speed), duration_s=args.duration,
-                         on_tick=line)
-        if app is None:
-            loop.add_signal_handler(signal.SIGINT, stop.set)
-            loop.add_signal_handler(signal.SIGTERM, stop.set)
-            return await job
-        server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port,
-                                               log_level="warning"))
-        engine_task = asyncio.ensure_future(job)
-        server_task = asyncio.ensure_future(server.serve())
-        await asyncio.wait({engine_task, server_task}, return_when=asyncio.FIRST_COMPLETED)
-        if engine_task.done() and args.duration is not None:
-            server.should_exit = True  # a timed run ends; otherwise serve until Ctrl-C
-        await server_task
-        stop.set()
-        return await engine_task
-
-    try:
-        summary = asyncio.run(main_loop())
-    finally:
-        store.close()
+    if tokens is None and not args.quiet:
+        settings.on_tick = line
+    summary = service.run()
     lat = summary["latency"]
     print(f"skyfence run: {summary['ticks']} ticks, {summary['tracks_confirmed']} tracks "
           f"confirmed, {summary['measurements']} measurements ({summary['bad_lines']} bad) in "

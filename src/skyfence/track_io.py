@@ -248,6 +248,11 @@ class ScanReader:
         """Yield every held scan not after ``until_s`` (all of them by default: the end)."""
         yield from self._ready(until_s)
 
+    def skip_until(self, t_s: float) -> None:
+        """From now on a line at or before ``t_s`` is late (counted and dropped): the
+        live engine made the tick at ``t_s`` without it (an idle tick, a restart)."""
+        self._flushed = max(self._flushed, (t_s, len(self.specs)))
+
     def _take(self, line: Line, name: str, number: int) -> None:
         i = self.index.get(line.sensor)
         if i is None:
@@ -296,11 +301,14 @@ def track_lines(t_s: float, bank: TrackBank, params: TrackerParams,
     probs = prob.tolist()
     threat: list[float | None] = ([None] * len(bank) if assessed is None
                                   else np.round(assessed.threat, 3).tolist())
+    names = [HYPOTHESES[b] for b in best.tolist()]
+    coop = bank.cooperative_id.tolist()  # plain lists: indexing arrays per row is slow
+    t = round(t_s, 3)
     return [
-        {"t": round(t_s, 3), "track_id": int(tid), "enu_m": pos[i], "vel_mps": vel[i],
-         "pos_cov_m2": cov[i], "class": HYPOTHESES[best[i]],
+        {"t": t, "track_id": tid, "enu_m": pos[i], "vel_mps": vel[i],
+         "pos_cov_m2": cov[i], "class": names[i],
          "class_prob": dict(zip(HYPOTHESES, probs[i], strict=True)),
-         "cooperative_id": bank.cooperative_id[i], "threat": threat[i]}
+         "cooperative_id": coop[i], "threat": threat[i]}
         for i, tid in enumerate(bank.id.tolist())
     ]
 

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from skyfence import __version__
 from skyfence.api import routes, ws
+from skyfence.api.history import router as history_router
 from skyfence.api.models import ApiConfig
 from skyfence.api.state import ApiState, HistorySource
 from skyfence.api.tokens import Tokens
@@ -84,6 +85,7 @@ def create_app(site: Scenario, hub: Hub, tokens: Tokens,
                               "alerts, sensors (docs/api.md).")
     app.state.skyfence = state
     app.include_router(routes.router)
+    app.include_router(history_router)
     app.include_router(ws.router)
     # the operator page (docs/live.md): plain files, no token needed to load them
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

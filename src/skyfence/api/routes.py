@@ -101,10 +101,12 @@ TrackId = Annotated[int, Path(description="the track's id")]
 
 @router.get("/tracks/{track_id}", response_model=TrackOut, response_model_exclude_unset=True)
 def track(state: State, _: Viewer, track_id: TrackId) -> dict[str, Any]:
-    found = _latest(state).tracks.get(track_id)
+    snap = _latest(state)
+    found = snap.tracks.get(track_id)
     if found is None:
         raise HTTPException(404, f"no current track {track_id}")
-    return found
+    trail = None if snap.trails is None else snap.trails.of(track_id)
+    return found if trail is None else {**found, "trail": trail}
 
 
 @router.get("/tracks/{track_id}/history", response_model=list[TrackOut],
@@ -155,8 +157,14 @@ def get_config(state: State, _: Admin) -> ApiConfig:
 
 @router.put("/config", response_model=ApiConfig)
 def put_config(state: State, who: Admin, config: ApiConfig) -> ApiConfig:
-    state.config = config
+    """Replace the configuration; the running engine applies it from its next tick
+    (``on_config``). A configuration the assessment refuses (e.g. threat weights
+    that do not sum to 1) is answered 422 and changes nothing."""
     if state.on_config is not None:
-        state.on_config(config)
+        try:
+            state.on_config(config)
+        except ValueError as exc:
+            raise HTTPException(422, f"configuration refused: {exc}") from exc
+    state.config = config
     log.info("configuration replaced by %s", who.name)
     return config

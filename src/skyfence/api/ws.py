@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import math
+from collections import deque
 from typing import Any
 
 import msgspec
@@ -63,6 +64,25 @@ def encode(message: Record) -> str:
         return json.dumps(_plain(message), allow_nan=False, separators=(",", ":"))
 
 
+class _Encoded:
+    """The text of the last few messages sent: every subscriber gets the same delta
+    object from the hub, so it is encoded once, not once per WebSocket."""
+
+    def __init__(self, keep: int = 4) -> None:
+        self._recent: deque[tuple[Record, str]] = deque(maxlen=keep)
+
+    def text(self, message: Record) -> str:
+        for held, text in self._recent:
+            if held is message:  # identity: the hub never changes a published message
+                return text
+        text = encode(message)
+        self._recent.append((message, text))
+        return text
+
+
+_encoded = _Encoded()
+
+
 async def _pump(ws: WebSocket, state: ApiState) -> None:
     hub = state.hub
     first = None if hub.latest is not None else Snapshot(t_s=math.nan).message()
@@ -77,7 +97,7 @@ async def _pump(ws: WebSocket, state: ApiState) -> None:
                 hub.unsubscribe(queue)
                 queue = hub.subscribe()  # begins with a fresh snapshot
                 continue
-            await ws.send_text(encode(message))
+            await ws.send_text(_encoded.text(message))
     finally:
         hub.unsubscribe(queue)
 

@@ -82,7 +82,8 @@ development machine).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -374,6 +375,69 @@ class AlertEngine:
             self._open[self._key_of[alert_id]] = alert
         return alert
 
+    # ------------------------------------------------------------ set-up
+    def reconfigure(self, params: AlertParams) -> None:
+        """Judge by ``params`` from the next :meth:`update` on (between ticks): the
+        rules' thresholds and debounce counts. Active alerts stay active, and a key's
+        debounce progress so far counts toward the new tick counts."""
+        self.params = params
+        for kind, rule in self._rules.items():
+            sensor = kind == KIND_SENSOR
+            rule.start_ticks = params.sensor_start_ticks if sensor else params.start_ticks
+            rule.end_ticks = params.sensor_end_ticks if sensor else params.end_ticks
+
+    def restore(
+        self,
+        t_s: float,
+        alerts: Sequence[Alert],
+        *,
+        used_ids: Iterable[str] = (),
+        new_drone_alerted: Iterable[int] = (),
+    ) -> int:
+        """Carry on where an engine of the same zones stopped at its last tick ``t_s``
+        (a restart from the event store); meant for a fresh engine, before its first
+        :meth:`update`. Answers how many of ``alerts`` were restored.
+
+        ``alerts`` (active ones; ended ones are skipped) become active again with
+        their ids, start times, members and acknowledgements, as if raised by this
+        engine and held at ``t_s``: they go on or end by their rules (after
+        ``end_ticks`` ticks whose hold condition fails) and are not raised again.
+        One whose key cannot be placed (a zone this engine does not know, a track
+        alert with no track, a sensor alert with no sensor) is skipped. New alert
+        ids go on after the largest number among ``used_ids`` (ids this engine's
+        ``id_prefix`` wrote, e.g. every id in the store) and the restored alerts.
+        ``new_drone_alerted`` replaces the tracks that have had their new
+        non-cooperative drone alert (they get no other). The next update must come
+        after ``t_s``.
+        """
+        number = re.compile(re.escape(self.id_prefix) + r"(\d+)$")
+        found = [int(m.group(1)) for i in (*used_ids, *(a.alert_id for a in alerts))
+                 if (m := number.match(i))]
+        self._count = max([self._count, *found])
+        self._t_s = t_s
+        keys: dict[str, list[int]] = {}
+        restored = 0
+        for alert in alerts:
+            if not alert.active:
+                continue
+            key = self._restored_key(alert)
+            if key is None:
+                continue
+            self._open[(alert.kind, key)] = alert
+            self._key_of[alert.alert_id] = (alert.kind, key)
+            keys.setdefault(alert.kind, []).append(key)
+            if alert.kind == KIND_SWARM:
+                self._swarm_members[key] = np.unique(np.asarray(alert.track_ids, dtype=np.int64))
+                for s in alert.swarm_ids or (key,):
+                    self._alert_of_swarm[int(s)] = key
+            restored += 1
+        for kind, on in keys.items():
+            rule = self._rules[kind]
+            rule.active = np.unique(np.concatenate((rule.active, np.asarray(on, dtype=np.int64))))
+            rule.miss = np.zeros(len(rule.active), dtype=np.int64)
+        self._fired_new = np.unique(np.asarray(list(new_drone_alerted), dtype=np.int64))
+        return restored
+
     # ------------------------------------------------------------ ticks
     def update(
         self, t_s: float, tracks: TrackConditions, sensors: SensorHealth | None = None
@@ -449,6 +513,21 @@ class AlertEngine:
         drone = c.is_drone | (c.is_unknown & self.params.unknown_as_drone)
         eligible: BoolArray = drone & ~(c.cooperative & ~c.suspect)
         return eligible
+
+    def _restored_key(self, alert: Alert) -> int | None:
+        """The rule key of an alert to :meth:`restore`; None if it cannot be placed."""
+        if alert.kind == KIND_SENSOR:
+            return None if alert.sensor is None else self._sensor_key(alert.sensor)
+        if alert.kind == KIND_SWARM:
+            return alert.swarm_ids[0] if alert.swarm_ids else alert.swarm_id
+        if not alert.track_ids:
+            return None
+        tid = alert.track_ids[0]
+        if alert.kind in (KIND_PREDICTED, KIND_ZONE):
+            if alert.zone not in self.zone_names:
+                return None
+            return tid * max(len(self.zone_names), 1) + self.zone_names.index(alert.zone)
+        return tid
 
     def _sensor_key(self, name: str) -> int:
         if name not in self._sensor_index:

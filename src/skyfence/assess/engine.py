@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from skyfence.assess.alerts import Alert, AlertEngine, AlertParams, TrackConditions
 from skyfence.assess.sensor_health import (
@@ -168,6 +169,31 @@ class Assessor:
         held = np.zeros(len(now), dtype=np.bool_)
         held[now] = t_s - since >= p.drone_dwell_s
         return held
+
+    def reconfigure(self, params: AssessParams) -> None:
+        """Assess by ``params`` from the next :meth:`assess` on (between ticks): the alert
+        rules' thresholds and debounce counts (:meth:`AlertEngine.reconfigure`), the
+        zone prediction horizon and every parameter read at each tick (threat, trust,
+        the drone decision, swarm eligibility). The swarm tracker's grouping and the
+        sensor-health monitor keep the parameters they were built with. Active alerts
+        stay active."""
+        a = params.alerts
+        self.params = params
+        self._zone_params = ZoneParams(horizon_s=a.horizon_s * a.horizon_end_factor,
+                                       entry_samples=params.entry_samples)
+        self.alerts.reconfigure(a)
+
+    def restore_drone_dwell(self, track_ids: npt.ArrayLike, since_s: npt.ArrayLike) -> None:
+        """Carry on the drone decision's dwell (a restart from the event store): track
+        ``track_ids[i]`` has been at P(drone) ≥ ``drone_alert_probability`` since
+        ``since_s[i]``, in place of what this assessor knew. A track the next tick
+        finds below the threshold is forgotten as usual."""
+        ids = np.asarray(track_ids, dtype=np.int64).reshape(-1)
+        since = np.asarray(since_s, dtype=np.float64).reshape(-1)
+        if ids.shape != since.shape:
+            raise ValueError(f"{len(ids)} track ids but {len(since)} times")
+        order = np.argsort(ids, kind="stable")
+        self._drone_ids, self._drone_since = ids[order], since[order]
 
     def pop_ended(self) -> list[Alert]:
         """Alerts that ended since the last call (each handed over once)."""

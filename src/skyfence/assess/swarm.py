@@ -62,6 +62,7 @@ reported, and picks up its id again if its members come back in time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,6 +212,24 @@ class SwarmTracker:
         self.params = SwarmParams() if params is None else params
         self._next_id = 1
         self._memory: list[_Remembered] = []
+
+    def seed(
+        self,
+        t_s: float,
+        swarms: Iterable[tuple[int, npt.ArrayLike]],
+        *,
+        used_ids: Iterable[int] = (),
+    ) -> None:
+        """Carry on from swarms seen before (a restart from the event store): each
+        ``(swarm id, member track ids)`` is remembered in place of anything
+        remembered so far, as seen with ``min_members``, and reported, at ``t_s``,
+        so the next :meth:`update` matches its members' component to it and keeps
+        its id. New swarm ids go on above every one of these ids, those in
+        ``used_ids`` (e.g. ones that alerts named) and those this tracker gave."""
+        self._memory = [_Remembered(int(sid), np.sort(np.asarray(members, dtype=np.int64)),
+                                    t_s, t_s, True) for sid, members in swarms]
+        seen = [m.id for m in self._memory] + [int(s) for s in used_ids]
+        self._next_id = max([self._next_id - 1, *seen]) + 1
 
     def update(
         self, t_s: float, track_ids: IntArray, x: FloatArray, eligible_mask: BoolArray

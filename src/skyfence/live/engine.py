@@ -10,8 +10,8 @@ tick ``k · output_period_s`` — emitted just before the first scan after it,
 as the TickWriter does — the :class:`~skyfence.assess.engine.Assessor`
 over the confirmed tracks predicted to the tick. Same inputs, same numbers:
 a tick's tracks are the tracks.jsonl lines run_track writes for it, plus the
-detail keys the API serves (``trail``, ``evidence``, ``zones``, ``swarm_id``,
-``suspect``, ``operator_enu_m``).
+detail keys the API serves (``evidence``, ``zones``, ``swarm_id``, ``suspect``,
+``operator_enu_m``) and, beside the records, the tracks' trails.
 
 :meth:`LiveEngine.run` is the asyncio loop: it waits for each batch's time
 (:class:`~skyfence.live.sources.Pacer`), then hands the CPU work — reading,
@@ -26,13 +26,23 @@ switch per batch — up to the first batch that completes a tick, so each
 tick is published (and ``stop`` looked at) as soon as it is made, before the
 next batch is read (or simulated).
 Acknowledgements (:meth:`Hub.ack` → :meth:`LiveEngine.ack`, from the API's
-request threads) take a lock shared with the assessment step.
+request threads) take a lock shared with the assessment step, and so does a
+new configuration (:meth:`LiveEngine.configure`, ``PUT /api/config``), in
+effect from the next tick.
+
+When no data come at all, the loop makes the due ticks from the clock
+(:meth:`LiveEngine.idle`: held scans fed, tracks coasted and aged out, every
+sensor reporting nothing), so the picture goes on and silent sensors show; a
+line that comes later for a time at or before such a tick is late. A
+restarted engine carries on after the last stored tick
+(:meth:`LiveEngine.resume_after`, called by live/restart.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import math
 import threading
 import time
@@ -46,14 +56,15 @@ import msgspec
 import numpy as np
 
 from skyfence.assess.alerts import Alert
-from skyfence.assess.engine import Assessor, TickAssessment
-from skyfence.live.hub import Hub, Record, Snapshot
+from skyfence.assess.engine import Assessor, AssessParams, TickAssessment
+from skyfence.live.config import reconfigure
+from skyfence.live.hub import Hub, Record, Snapshot, Trails
 from skyfence.live.sources import Batch, Pacer
 from skyfence.scenario import Scenario
 from skyfence.track_io import ScanReader, track_lines
 from skyfence.tracker import Detections, Tracker, TrackerParams
 from skyfence.tracker.bank import TrackBank
-from skyfence.tracker.evidence import explain
+from skyfence.tracker.evidence import explain_all
 
 
 class TickSink(Protocol):
@@ -79,6 +90,20 @@ _LATER = Batch(math.nan)  # work(): "the next batch is not read yet"
 
 Tick = tuple[Snapshot, list[bytes]]
 """A tick's snapshot and the measurement lines that arrived since the previous one."""
+
+
+def quiet_gc(gen0_threshold: int = 50_000) -> None:
+    """Tune Python's cyclic garbage collector for a live process (``skyfence run``).
+
+    Every tick builds ~30 000 small containers (track records); with the default
+    threshold (700 allocations) that set off dozens of collections a tick, each
+    walking every live object — 60-80 % of a 1000-track tick's record building.
+    The records hold no reference cycles (reference counting frees them), so
+    the collector is let run every ``gen0_threshold`` allocations instead, and
+    what exists at start-up (modules, the site) is frozen out of its walks."""
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(gen0_threshold, gen1, gen2)
 
 
 class LatencyStats:
@@ -110,9 +135,22 @@ class _Due:
     ticks: list[Tick]
 
 
-def _finite(values: Sequence[float], digits: int) -> list[float] | None:
-    return None if not all(math.isfinite(v) for v in values) else [round(v, digits)
-                                                                    for v in values]
+def _rows_or_none(a: np.ndarray, digits: int, per_value: bool = False) -> list[Any]:
+    """Rows of ``a`` (N, k) as rounded lists; a row with a non-finite value as None
+    (``per_value``: that value as None, the row kept)."""
+    finite = np.isfinite(a)
+    rows = np.round(np.where(finite, a, 0.0), digits).tolist()
+    if per_value:
+        return [[v if ok else None for v, ok in zip(r, f, strict=True)]
+                for r, f in zip(rows, finite.tolist(), strict=True)]
+    return [r if ok else None for r, ok in zip(rows, finite.all(axis=1).tolist(), strict=True)]
+
+
+def _trails(bank: TrackBank) -> Trails:
+    """The tracks' trails as arrays (copies; lists only if a full snapshot is sent)."""
+    t_s, x = bank.trails()
+    return Trails(bank.id.astype(np.int64), t_s, np.ascontiguousarray(x[:, :, :3]),
+                  bank.trail_len.astype(np.int64))
 
 
 class LiveEngine:
@@ -120,9 +158,11 @@ class LiveEngine:
 
     def __init__(self, site: Scenario, params: TrackerParams | None = None,
                  output_period_s: float = 1.0, reorder_window_s: float = 0.5,
-                 sink: TickSink | None = None) -> None:
+                 sink: TickSink | None = None, idle_after_s: float = 2.0) -> None:
         if not output_period_s > 0:
             raise ValueError("output_period_s must be > 0")
+        if not idle_after_s >= 0:
+            raise ValueError("idle_after_s must be >= 0")
         self.site = site
         self.reader = ScanReader(site, reorder_window_s)
         self.tracker = Tracker(self.reader.specs, params or TrackerParams())
@@ -140,11 +180,23 @@ class LiveEngine:
         self._reports = np.zeros(len(self.reader.specs), dtype=np.int64)
         self._lines: list[bytes] = []
         self._lock = threading.Lock()
+        # no data for idle_after_s past the reorder window: the due ticks are made from
+        # the clock (run(): idle ticks)
+        self.idle_after_s = idle_after_s
+        self._newest_s = -math.inf  # the newest batch fed
+        self.idle_ticks = self.config_changes = 0
+        self.resumed_after_s: float | None = None  # the stored tick a restart carried on from
 
     # ------------------------------------------------------------ data in
     def feed(self, batch: Batch) -> list[Tick]:
-        """Take a batch of measurement lines; the ticks it completed, in order."""
+        """Take a batch of measurement lines; the ticks it completed, in order. An empty
+        batch is a heartbeat — no data up to its time — and makes the idle ticks due
+        by then (:meth:`idle`): a source that blocks waiting for data (a network
+        feed) sends one now and then so the picture goes on when sensors fall silent."""
+        if not batch.lines:  # a heartbeat: the source says nothing came up to t_s
+            return self.idle(batch.t_s) if math.isfinite(batch.t_s) else []
         out: list[Tick] = []
+        self._newest_s = max(self._newest_s, batch.t_s)
         for k, raw in enumerate(batch.lines):
             self._lines.append(raw)
             for scan in self.reader.feed(raw, batch.origin, batch.first_line + k):
@@ -160,6 +212,51 @@ class LiveEngine:
         if math.isfinite(self.t_last_s):
             self._ticks_until(self.t_last_s, out)
         return out
+
+    def resume_after(self, t_s: float) -> None:
+        """Carry on after the tick at ``t_s`` (a restart from the event store,
+        live/restart.py): the next tick is the one after it, and nothing at or before
+        it is read any more (a line there is counted as late)."""
+        self.resumed_after_s = t_s
+        self._next_k = round(t_s / self.period_s) + 1
+        self._newest_s = max(self._newest_s, t_s)
+        self.reader.skip_until(t_s)
+
+    def configure(self, params: AssessParams) -> None:
+        """New assessment parameters (the admin's ``PUT /api/config``), in effect from
+        the next tick: applied under the lock the tick's assessment holds."""
+        with self._lock:
+            reconfigure(self.assessor, params)
+            self.config_changes += 1
+
+    def idle(self, now_s: float) -> list[Tick]:
+        """The clock says scenario time ``now_s`` and no data came for the reorder
+        window and ``idle_after_s``: the ticks up to then, made with what there is
+        (held scans up to each tick fed first; the tracks coasted to it)."""
+        out: list[Tick] = []
+        quiet_s = now_s - self.reader.window_s - self.idle_after_s
+        while self._next_k is not None and self._newest_s <= quiet_s:
+            t_s = self._next_k * self.period_s
+            if t_s > quiet_s:
+                break
+            for scan in self.reader.flush(t_s):
+                self._step(scan, out)
+            if self._next_k * self.period_s > t_s:  # (made by a scan after it)
+                continue
+            self.reader.skip_until(t_s)  # later lines at or before it: late
+            self.tracker.coast(t_s)
+            out.append(self._tick(t_s))
+            self._next_k += 1
+            self.idle_ticks += 1
+        return out
+
+    def idle_due_s(self) -> float | None:
+        """The scenario time at which the next tick is made from the clock if no more
+        data come (None before the first scan)."""
+        if self._next_k is None:
+            return None
+        t_s = max(self._next_k * self.period_s, self._newest_s)
+        return t_s + self.reader.window_s + self.idle_after_s
 
     def ack(self, alert_id: str, operator: str, t_s: float) -> Record:
         """Acknowledge an active alert (the hub's ``on_ack``): its record, acked.
@@ -197,7 +294,7 @@ class LiveEngine:
             active = self.assessor.alerts.active()
         self._reports[:] = 0
         snapshot = Snapshot(t_s, self._tracks(t_s, bank, assessed), _swarms(assessed),
-                            _alerts(active, ended), self._health())
+                            _alerts(active, ended), self._health(), _trails(bank))
         lines, self._lines = self._lines, []
         self.latest = snapshot
         self.ticks += 1
@@ -210,23 +307,18 @@ class LiveEngine:
         rows = track_lines(t_s, bank, self.tracker.params, assessed)
         if not rows:
             return {}
-        trail_t, trail_x = bank.trails()
-        trails = np.round(np.concatenate([trail_t[:, :, None], trail_x[:, :, :3]], axis=2),
-                          2).tolist()
-        lengths = bank.trail_len.tolist()
         swarm = assessed.swarm_id.tolist()
         suspect = assessed.trust.suspect.tolist()
-        operator = bank.operator_enu_m.tolist()
+        operator = _rows_or_none(bank.operator_enu_m, 2)
         names = assessed.zones.names
-        enter = np.round(assessed.zones.time_to_enter_s, 2).tolist()
+        enter = _rows_or_none(assessed.zones.time_to_enter_s, 2, per_value=True)
+        evidence = explain_all(bank.class_loglik)
         for i, row in enumerate(rows):
-            row["trail"] = trails[i][: lengths[i]]
-            row["evidence"] = explain(bank.class_loglik[i])
-            row["zones"] = {z: (e if math.isfinite(e) else None)
-                            for z, e in zip(names, enter[i], strict=True)}
+            row["evidence"] = evidence[i]
+            row["zones"] = dict(zip(names, enter[i], strict=True))
             row["swarm_id"] = swarm[i] if swarm[i] >= 0 else None
-            row["suspect"] = bool(suspect[i])
-            row["operator_enu_m"] = _finite(operator[i], 2)
+            row["suspect"] = suspect[i]
+            row["operator_enu_m"] = operator[i]
         return {row["track_id"]: row for row in rows}
 
     def _health(self) -> dict[str, Record]:
@@ -246,11 +338,37 @@ class LiveEngine:
             "measurements_used": self.associated + self.initiated,
             "bad_lines": c.bad, "bad_line_examples": c.examples[:5], "late_lines": c.late,
             "tracks_confirmed": self.tracker.confirmed_total,
-            "alerts_ended": self.alerts_ended,
+            "alerts_ended": self.alerts_ended, "idle_ticks": self.idle_ticks,
+            "config_changes": self.config_changes, "resumed_after_s": self.resumed_after_s,
             "t_first_s": None if math.isnan(self.t_first_s) else self.t_first_s,
             "t_last_s": None if math.isnan(self.t_last_s) else self.t_last_s,
             "latency": self.latency.summary(), "lag": self.lag.summary(),
         }
+
+    def play(self, source: Source, flush_every: int = 60) -> dict[str, Any]:
+        """Play ``source`` as fast as it goes, with no clock and no hub (``skyfence
+        replay``): every tick to :attr:`sink` (flushed every ``flush_every`` ticks and
+        at the end); :meth:`summary`."""
+        sink = self.sink
+        pending = 0
+
+        def write(ticks: list[Tick]) -> None:
+            nonlocal pending
+            if sink is None:
+                return
+            for snap, lines in ticks:
+                sink.write_tick(snap, _records(lines))
+                pending += 1
+            if pending >= flush_every:
+                sink.flush()
+                pending = 0
+
+        for batch in source.batches():
+            write(self.feed(batch))
+        write(self.finish())
+        if sink is not None:
+            sink.flush()
+        return self.summary()
 
     async def run(self, source: Source, hub: Hub, stop: asyncio.Event | None = None,
                   pacer: Pacer | None = None,
@@ -308,6 +426,20 @@ class LiveEngine:
                     break
             return written(done), nxt
 
+        def idle(now_s: float) -> list[_Due]:
+            """In the worker: the ticks due by the clock with no data (idle ticks)."""
+            return written([_Due(clock(), self.idle(now_s))])
+
+        async def pause(seconds: float) -> bool:
+            """Wait ``seconds`` (or until ``stop``); whether to stop."""
+            if seconds > 0:
+                if sleep is not None:
+                    await sleep(seconds)
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), seconds)
+            return stop.is_set()
+
         def publish(done: list[_Due], handed: float) -> None:
             for d in done:
                 for snap, _ in d.ticks:
@@ -325,14 +457,18 @@ class LiveEngine:
             publish(done, handed)
             while pending is not None and not stop.is_set():
                 wait = pacer.wait_s(pending.t_s)
-                if wait > 0:
-                    if sleep is not None:
-                        await sleep(wait)
-                    else:
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(stop.wait(), wait)
-                    if stop.is_set():
+                idle_s = self.idle_due_s()
+                if wait > 0 and idle_s is not None and idle_s < pending.t_s:
+                    # nothing arrives before the pending batch: the ticks due till then
+                    # are made from the clock (coasting tracks age, silent sensors show)
+                    if await pause(pacer.wait_s(idle_s)):
                         break
+                    now_s = max(pacer.scenario_now() or idle_s, idle_s)
+                    handed = clock()
+                    publish(await loop.run_in_executor(worker, idle, now_s), handed)
+                    continue
+                if await pause(wait):
+                    break
                 handed = clock()
                 done, pending = await loop.run_in_executor(worker, work, pending)
                 publish(done, handed)

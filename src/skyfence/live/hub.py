@@ -13,6 +13,11 @@ are plain JSON-ready dicts:
   ``swarm_id``, ``suspect``, ``operator_enu_m``);
 - a swarm: ``swarm_id, count, members, centroid_enu_m, velocity_mps,
   heading_deg, spread_m``;
+- trails (:class:`Trails`): each track's recent positions, kept as arrays
+  beside the records. Only the full snapshot message carries them (a client
+  that joins draws the tracks' past); deltas do not: a client appends each
+  upserted track's ``t, enu_m`` to its own copy. Sending the 32-point trail of
+  every moving track every tick was ~80 % of a 1000-track delta;
 - an alert: an alerts.jsonl record (``alert_id`` … ``reason``, ``t_end``
   null while active, ``acked_by``, ``t_ack``);
 - sensor health: ``sensor, silent, low_rate, recent_count, expected_count``.
@@ -30,7 +35,42 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 Record = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Trails:
+    """Recent positions of tracks: ``t_s`` (N, K) and ``enu_m`` (N, K, 3), oldest
+    first, NaN after each track's ``length`` entries (TrackBank.trails' layout)."""
+
+    track_id: NDArray[np.int64]
+    t_s: NDArray[np.float64]
+    enu_m: NDArray[np.float64]
+    length: NDArray[np.int64]
+
+    def of(self, track_id: int) -> list[list[float]] | None:
+        """One track's trail ``[[t, e, n, u], ...]``; None if it has none here."""
+        rows = np.flatnonzero(self.track_id == track_id)
+        if rows.size == 0:
+            return None
+        i = int(rows[0])
+        return Trails(self.track_id[i:i + 1], self.t_s[i:i + 1], self.enu_m[i:i + 1],
+                      self.length[i:i + 1]).records()[str(track_id)]
+
+    def records(self) -> dict[str, list[list[float]]]:
+        """``{track_id: [[t, e, n, u], ...]}`` (JSON object keys are text), rounded to
+        the centimetre and millisecond."""
+        if self.track_id.size == 0:
+            return {}
+        held = np.nan_to_num(np.concatenate([self.t_s[:, :, None], self.enu_m], axis=2))
+        held[:, :, 0] = np.round(held[:, :, 0], 3)  # (the NaN tail, zeroed, is cut below)
+        held[:, :, 1:] = np.round(held[:, :, 1:], 2)
+        lists = held.tolist()
+        return {str(tid): lists[i][:n] for i, (tid, n)
+                in enumerate(zip(self.track_id.tolist(), self.length.tolist(), strict=True))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +82,15 @@ class Snapshot:
     swarms: Mapping[int, Record] = field(default_factory=dict)
     alerts: Mapping[str, Record] = field(default_factory=dict)  # active and just ended
     health: Mapping[str, Record] = field(default_factory=dict)
+    trails: Trails | None = field(default=None, compare=False)  # not in deltas
 
     def message(self) -> Record:
-        """The full picture as one JSON-ready message (``type: "snapshot"``)."""
+        """The full picture as one JSON-ready message (``type: "snapshot"``), with
+        the trails."""
         return {"type": "snapshot", "t": self.t_s, "tracks": list(self.tracks.values()),
                 "swarms": list(self.swarms.values()), "alerts": list(self.alerts.values()),
-                "health": list(self.health.values())}
+                "health": list(self.health.values()),
+                "trails": {} if self.trails is None else self.trails.records()}
 
 
 def _diff(prev: Mapping[Any, Record], cur: Mapping[Any, Record]) -> Record:
@@ -68,7 +111,8 @@ def delta(prev: Snapshot | None, cur: Snapshot) -> Record:
 
 def apply_delta(snapshot: Snapshot, change: Record) -> Snapshot:
     """``snapshot`` with ``change`` (a :func:`delta` message) applied: a client's
-    view of the picture; ``apply_delta(a, delta(a, b)) == b``."""
+    view of the picture; ``apply_delta(a, delta(a, b)) == b`` (trails aside: a
+    client extends its own from the upserted tracks)."""
     keys = {"tracks": "track_id", "swarms": "swarm_id", "alerts": "alert_id",
             "health": "sensor"}
     out: dict[str, dict[Any, Record]] = {}
@@ -79,7 +123,7 @@ def apply_delta(snapshot: Snapshot, change: Record) -> Snapshot:
         for r in change[name]["upsert"]:
             col[r[key]] = r
         out[name] = col
-    return Snapshot(change["t"], **out)
+    return Snapshot(change["t"], out["tracks"], out["swarms"], out["alerts"], out["health"])
 
 
 class Hub:

@@ -13,6 +13,11 @@ arrive at one instant. Two sources:
   in: the engine's reader (track_io.ScanReader) counts it as bad and skips
   it, as ``skyfence track`` does. Nothing in a file stops the run.
 
+Both take ``after_s``: a restarted engine (live/restart.py) carries on after
+the last stored tick, so the steps (lines) at or before it are skipped — the
+simulator is deterministic for its seed, so it replays the same steps and
+drops them.
+
 :class:`Pacer` maps scenario time to the wall clock at ``speed`` times real
 time; its clock is injectable so tests run instantly.
 """
@@ -46,15 +51,22 @@ class Batch:
 class SimulatedSource:
     """The scenario's targets, simulated step by step (module doc)."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, after_s: float | None = None) -> None:
         self.scenario = scenario
         self.name = f"sim:{scenario.name}"
         self.lines = 0
+        self.after_s = after_s  # skip the steps at or before this time (a restart)
+        self.skipped = 0  # lines of the steps skipped
 
     def batches(self) -> Iterator[Batch]:
         encoder = msgspec.json.Encoder()
         for step in simulate(self.scenario):
             if not step.measurements:
+                continue
+            if self.after_s is not None and step.t_s <= self.after_s:
+                # deterministic for the seed: the same steps as before the restart
+                self.skipped += len(step.measurements)
+                self.lines += len(step.measurements)
                 continue
             # the records skyfence simulate writes (sim/writer.py), one line each
             lines = encoder.encode_lines(step.measurements).splitlines()
@@ -69,17 +81,20 @@ class _Time(msgspec.Struct):
 class FileSource:
     """A recorded measurements.jsonl, batched by ``t`` (module doc)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, after_s: float | None = None) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise UserError(f"{self.path}: no such measurements file")
         self.name = str(self.path)
         self.lines = 0
         self.untimed = 0  # lines whose t could not be read (passed on; the reader counts them)
+        self.after_s = after_s  # skip lines at or before this time (a restart)
+        self.skipped = 0
 
     def batches(self) -> Iterator[Batch]:
         decoder = msgspec.json.Decoder(_Time)
         batch: Batch | None = None
+        after = self.after_s
         with self.path.open("rb") as stream:
             for number, raw in enumerate(stream, start=1):
                 self.lines += 1
@@ -89,6 +104,11 @@ class FileSource:
                 except msgspec.DecodeError:
                     t_s = None
                     self.untimed += 1
+                if after is not None and batch is None and (t_s is None or t_s <= after):
+                    # before the restart point (untimed lines there too); once past it,
+                    # an older line is the reader's to count as late
+                    self.skipped += 1
+                    continue
                 if batch is None:
                     batch = Batch(t_s if t_s is not None else 0.0, [], self.name, number)
                 elif t_s is not None and t_s != batch.t_s and batch.lines:

@@ -339,6 +339,53 @@ Target = Annotated[
 ]
 
 
+# ------------------------------------------------------- live feeds in and out
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+SOURCE_SENSOR_TYPE = {"adsb-beast": "adsb", "adsb-avr": "adsb", "asterix": "radar",
+                      "remoteid": "remote_id"}
+"""The sensor type each feed format's measurements are (sapient: per node)."""
+
+DEFAULT_PORT = {"adsb-beast": 30005, "adsb-avr": 30002, "sapient": 5020, "cot": 6969}
+
+
+class FeedIn(Strict):
+    """A live feed ``skyfence run`` reads (docs/formats/): ADS-B Beast/AVR as a TCP client
+    of a receiver (dump1090/readsb), ASTERIX as UDP datagrams to ``port``, Remote ID
+    as UDP datagrams of received frames, SAPIENT as a TCP server sensor nodes connect to."""
+
+    format: Literal["adsb-beast", "adsb-avr", "asterix", "remoteid", "sapient"]
+    # the site sensor whose measurements this feed carries (sapient: nodes not in `nodes`)
+    sensor: str | None = None
+    host: str = "127.0.0.1"  # receiver address (tcp client) or address to listen on
+    port: Port | None = None  # default: 30005 beast, 30002 avr, 5020 sapient
+    # sapient: node_id (UUID) -> site sensor id
+    nodes: dict[str, str] = {}
+
+    def resolved_port(self) -> int:
+        port = self.port if self.port is not None else DEFAULT_PORT.get(self.format)
+        if port is None:
+            raise ValueError(f"{self.format} feed: port is required")
+        return port
+
+
+class FeedOut(Strict):
+    """Where ``skyfence run`` sends its picture each tick: Cursor on Target over UDP,
+    ASTERIX CAT062 over UDP, or SAPIENT to a parent node over TCP."""
+
+    format: Literal["cot", "asterix-cat062", "sapient"]
+    host: str = "127.0.0.1"
+    port: Port | None = None  # default: 6969 cot, 5020 sapient
+    sac: Annotated[int, Field(ge=0, le=255)] = 0  # asterix-cat062 data source id
+    sic: Annotated[int, Field(ge=0, le=255)] = 1
+
+    def resolved_port(self) -> int:
+        port = self.port if self.port is not None else DEFAULT_PORT.get(self.format)
+        if port is None:
+            raise ValueError(f"{self.format} output: port is required")
+        return port
+
+
 # ----------------------------------------------------------------- scenario
 class Scenario(Strict):
     name: Annotated[str, Field(min_length=1)]
@@ -349,6 +396,29 @@ class Scenario(Strict):
     site: Site
     sensors: list[Sensor] = []
     targets: list[Target] = []
+    sources: list[FeedIn] = []  # live feeds for `skyfence run` (none: simulate the targets)
+    outputs: list[FeedOut] = []
+
+    @model_validator(mode="after")
+    def _feeds_name_sensors(self) -> Scenario:
+        types = {s.id: s.type for s in self.sensors}
+        problems = []
+        for k, feed in enumerate(self.sources):
+            where = f"sources.{k} ({feed.format})"
+            named = [feed.sensor] if feed.sensor is not None else []
+            if feed.format != "sapient" and not named:
+                problems.append(f"{where}: sensor is required")
+            for sid in [*named, *feed.nodes.values()]:
+                want = SOURCE_SENSOR_TYPE.get(feed.format)
+                if sid not in types:
+                    problems.append(f"{where}: no sensor {sid!r} in sensors")
+                elif want is not None and types[sid] != want:
+                    problems.append(f"{where}: sensor {sid!r} is {types[sid]}, not {want}")
+            if feed.format in ("asterix", "remoteid") and feed.port is None:
+                problems.append(f"{where}: port is required")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Scenario:

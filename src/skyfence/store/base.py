@@ -62,10 +62,48 @@ class EventStore(Protocol):
     def measurements(self, t_from: float, t_to: float) -> list[Record]:
         """The raw measurements with ``t_from <= t <= t_to`` in time order (for replay)."""
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` in the meta table (the site's YAML under
+        ``site_yaml``, the admin's config under ``config_json``); committed at once."""
+
+    def get_meta(self, key: str) -> str | None:
+        """The meta value under ``key``, or None."""
+
+    def max_track_id(self) -> int:
+        """The largest track id ever stored (pruned ones included); 0: none."""
+
+    def track_ids(self, t_from: float, t_to: float) -> list[int]:
+        """The ids of the tracks stored some time in ``[t_from, t_to]``, in order."""
+
+    def alert_ids(self) -> list[str]:
+        """Every stored alert id."""
+
+    def track_states(self, t_from: float, t_to: float) -> list[Record]:
+        """Every track record with ``t_from <= t <= t_to``, by time then track id."""
+
+    def prune(self, before_t: float) -> int:
+        """Delete ticks, track states, swarms, health and measurements before
+        ``before_t`` (alerts and acks are kept forever); the rows deleted."""
+
+    def forget_after(self, t: float) -> int:
+        """Delete tick rows and measurements after ``t`` (a restart carrying on after
+        its last stored tick ``t``); the rows deleted."""
+
     def snapshot_at(self, t: float) -> Snapshot | None:
         """The whole picture at the newest stored tick at or before ``t``."""
 
     def close(self) -> None:
         """Flush what is buffered, stop the writer thread, close connections."""
+
+    # -- read-only queries for reports and exports (skyfence.report) -----------------
+    def tick_span(self) -> tuple[float, float] | None:
+        """The first and the last stored tick times; None when no tick is stored."""
+
+    def tick_times(self, t_from: float, t_to: float) -> list[float]:
+        """The stored tick times with ``t_from <= t <= t_to``, oldest first."""
+
+    def health_history(self, t_from: float, t_to: float) -> list[Record]:
+        """Every sensor-health record with ``t_from <= t <= t_to``, by time then
+        sensor, each with its tick time added under ``t``."""
 
 

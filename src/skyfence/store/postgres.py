@@ -45,7 +45,7 @@ class PostgresStore(SqlStore):
     db_errors: ClassVar[tuple[type[BaseException], ...]] = _errors()
 
     def __init__(self, url: str, flush_interval_s: float | None = 0.5,
-                 migrate_to: int = SCHEMA_VERSION) -> None:
+                 migrate_to: int = SCHEMA_VERSION, retain_s: float | None = None) -> None:
         if pg is None:
             raise StoreError("PostgreSQL store needs the pg8000 driver: "
                              "pip install 'skyfence[postgres]'")
@@ -64,7 +64,7 @@ class PostgresStore(SqlStore):
             "application_name": "skyfence"}
         p = self._params
         super().__init__(f"postgresql://{p['user']}@{p['host']}:{port}/{p['database']}",
-                         flush_interval_s, migrate_to)
+                         flush_interval_s, migrate_to, retain_s)
 
     def _insert(self, cur: Any, head: str, types: Sequence[str], rows: Sequence[Row],
                 tail: str = "") -> None:

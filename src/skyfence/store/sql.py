@@ -16,6 +16,7 @@ being built, only (briefly) behind the database's own write lock.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -69,9 +70,14 @@ class SqlStore:
     db_errors: ClassVar[tuple[type[BaseException], ...]]
 
     def __init__(self, name: str, flush_interval_s: float | None = 0.5,
-                 migrate_to: int = SCHEMA_VERSION) -> None:
+                 migrate_to: int = SCHEMA_VERSION, retain_s: float | None = None,
+                 prune_interval_s: float = 60.0) -> None:
         self.name = name
         self.flush_interval_s = flush_interval_s
+        self.retain_s = retain_s  # keep this many seconds of ticks (None: everything)
+        self.prune_interval_s = prune_interval_s
+        self.pruned_before: float | None = None  # the cut of the last prune
+        self._pruned_at = -math.inf  # monotonic time of the last prune
         self.flushed_t: float | None = None
         self._lock = threading.RLock()  # the tick connection
         self._ack_lock = threading.Lock()  # the ack connection
@@ -205,6 +211,77 @@ class SqlStore:
                     self._buffer[:0] = batch
                 raise
             self.flushed_t = batch[-1][0].t_s
+            self._maybe_prune()
+
+    # -- retention --------------------------------------------------------------------
+    _PRUNED = ("ticks", "track_states", "swarms", "health", "measurements")
+
+    def _maybe_prune(self) -> None:
+        """After a flush: drop what is older than ``retain_s`` before the newest tick, at
+        most every ``prune_interval_s`` (wall clock)."""
+        if self.retain_s is None or self.flushed_t is None:
+            return
+        now = time.monotonic()
+        if now - self._pruned_at < self.prune_interval_s:
+            return
+        self._pruned_at = now
+        self.prune(self.flushed_t - self.retain_s)
+
+    def prune(self, before_t: float) -> int:
+        """Delete ticks, track states, swarms, health and measurements with ``t <
+        before_t`` in one transaction (alerts and acks are kept); the rows deleted.
+        The largest track id deleted is kept in meta (``max_track_id``), so a
+        restarted engine never reuses one."""
+        cut = float(before_t)
+        deleted = 0
+        with self._lock, self._transaction(self._conn) as cur:
+            cur.execute(self._sql("SELECT MAX(track_id) FROM track_states WHERE t < ?"), (cut,))
+            row = cur.fetchone()
+            if row is not None and row[0] is not None:
+                self._put_meta(cur, "max_track_id",
+                               str(max(int(row[0]), self._meta_int(cur, "max_track_id"))))
+            for table in self._PRUNED:  # fixed names
+                cur.execute(self._sql(f"DELETE FROM {table} WHERE t < ?"), (cut,))
+                deleted += max(int(cur.rowcount), 0)
+        self.pruned_before = cut
+        return deleted
+
+    def forget_after(self, t: float) -> int:
+        """Delete what is stored after ``t`` in the tick tables and measurements (a
+        restarted engine carries on after its last stored tick ``t``: the
+        measurements written with that tick, later than it, come again); rows deleted."""
+        deleted = 0
+        with self._lock, self._transaction(self._conn) as cur:
+            for table in self._PRUNED:  # fixed names
+                cur.execute(self._sql(f"DELETE FROM {table} WHERE t > ?"), (float(t),))
+                deleted += max(int(cur.rowcount), 0)
+        return deleted
+
+    # -- meta -------------------------------------------------------------------------
+    def set_meta(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` in the meta table (replacing it), committed now.
+        ``schema_version`` is the store's own and cannot be set."""
+        if key == "schema_version":
+            raise ValueError("schema_version is kept by the store's migrations")
+        with self._lock, self._transaction(self._conn) as cur:
+            self._put_meta(cur, str(key), str(value))
+
+    def get_meta(self, key: str) -> str | None:
+        """The value stored under ``key`` in the meta table, or None."""
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (str(key),))
+        return None if not rows else str(rows[0][0])
+
+    def _put_meta(self, cur: Any, key: str, value: str) -> None:
+        cur.execute(self._sql("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
+                              " DO UPDATE SET value = excluded.value"), (key, value))
+
+    def _meta_int(self, cur: Any, key: str) -> int:
+        cur.execute(self._sql("SELECT value FROM meta WHERE key = ?"), (key,))
+        row = cur.fetchone()
+        try:
+            return int(row[0]) if row is not None else 0
+        except (TypeError, ValueError):
+            return 0
 
     def _write_batch(self, batch: Sequence[tuple[Snapshot, Sequence[Record]]]) -> None:
         ticks: list[Row] = []
@@ -279,6 +356,8 @@ class SqlStore:
             self._thread.join()
         try:
             self._flush()
+            if self.retain_s is not None and self.flushed_t is not None:
+                self.prune(self.flushed_t - self.retain_s)  # leave it within the retention
         finally:
             for conn in (self._conn, self._ack_conn):
                 with contextlib.suppress(Exception):
@@ -349,6 +428,29 @@ class SqlStore:
                            (float(t_from), float(t_to)))
         return [loads(r[0]) for r in rows]
 
+    def max_track_id(self) -> int:
+        """The largest track id the store has ever held (pruned ones included); 0: none."""
+        rows = self._query("SELECT MAX(track_id) FROM track_states")
+        stored = 0 if rows[0][0] is None else int(rows[0][0])
+        with self._lock, self._transaction(self._conn) as cur:
+            return max(stored, self._meta_int(cur, "max_track_id"))
+
+    def track_ids(self, t_from: float, t_to: float) -> list[int]:
+        """The ids of the tracks stored some time in ``[t_from, t_to]``, in order."""
+        rows = self._query("SELECT DISTINCT track_id FROM track_states WHERE t >= ?"
+                           " AND t <= ? ORDER BY track_id", (float(t_from), float(t_to)))
+        return [int(r[0]) for r in rows]
+
+    def alert_ids(self) -> list[str]:
+        """Every stored alert id (ended ones included), in no particular order."""
+        return [str(r[0]) for r in self._query("SELECT alert_id FROM alerts")]
+
+    def track_states(self, t_from: float, t_to: float) -> list[Record]:
+        """Every track record with ``t_from <= t <= t_to``, by time then track id."""
+        rows = self._query("SELECT record FROM track_states WHERE t >= ? AND t <= ?"
+                           " ORDER BY t, track_id", (float(t_from), float(t_to)))
+        return [loads(r[0]) for r in rows]
+
     def snapshot_at(self, t: float) -> Snapshot | None:
         t0 = self._tick_at(t)
         if t0 is None:
@@ -360,3 +462,20 @@ class SqlStore:
             swarms={int(r["swarm_id"]): r for r in self.swarms_at(t0)},
             alerts={str(r["alert_id"]): r for r in active},
             health={str(r["sensor"]): r for r in self.health_at(t0)})
+
+    # -- read-only queries for reports and exports (skyfence.report) -----------------
+    def tick_span(self) -> tuple[float, float] | None:
+        rows = self._query("SELECT MIN(t), MAX(t) FROM ticks")
+        if rows[0][0] is None:
+            return None
+        return float(rows[0][0]), float(rows[0][1])
+
+    def tick_times(self, t_from: float, t_to: float) -> list[float]:
+        rows = self._query("SELECT t FROM ticks WHERE t >= ? AND t <= ? ORDER BY t",
+                           (float(t_from), float(t_to)))
+        return [float(r[0]) for r in rows]
+
+    def health_history(self, t_from: float, t_to: float) -> list[Record]:
+        rows = self._query("SELECT t, record FROM health WHERE t >= ? AND t <= ?"
+                           " ORDER BY t, sensor", (float(t_from), float(t_to)))
+        return [{**loads(r[1]), "t": float(r[0])} for r in rows]

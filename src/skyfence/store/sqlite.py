@@ -34,9 +34,9 @@ class SqliteStore(SqlStore):
     db_errors: ClassVar[tuple[type[BaseException], ...]] = (sqlite3.Error,)
 
     def __init__(self, path: str | Path, flush_interval_s: float | None = 0.5,
-                 migrate_to: int = SCHEMA_VERSION) -> None:
+                 migrate_to: int = SCHEMA_VERSION, retain_s: float | None = None) -> None:
         self.path = Path(path)
-        super().__init__(str(self.path), flush_interval_s, migrate_to)
+        super().__init__(str(self.path), flush_interval_s, migrate_to, retain_s)
 
     def _open(self, synchronous: str) -> sqlite3.Connection:
         # isolation_level=None: no implicit transactions; _begin issues BEGIN itself,

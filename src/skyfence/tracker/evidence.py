@@ -186,11 +186,19 @@ def posterior(ledger: FloatArray, params: EvidenceParams) -> FloatArray:
 def explain(ledger_row: FloatArray) -> dict[str, dict[str, float]]:
     """One track's ledger (len(SOURCES), 4) as {source: {class: nats for the class
     against 'unknown'}}, sources that said nothing left out."""
-    out: dict[str, dict[str, float]] = {}
-    for s, name in enumerate(SOURCES):
-        moved = ledger_row[s, :N_CLASSES] - ledger_row[s, N_CLASSES]
-        if np.any(np.abs(moved) > 1e-9):
-            out[name] = {c: round(float(v), 3) for c, v in zip(CLASSES, moved, strict=True)}
+    return explain_all(np.asarray(ledger_row)[None])[0]
+
+
+def explain_all(ledger: FloatArray) -> list[dict[str, dict[str, float]]]:
+    """:func:`explain` for every track of an (N, len(SOURCES), 4) ledger at once
+    (one array pass, then plain lists: the live engine does this every tick)."""
+    moved = ledger[:, :, :N_CLASSES] - ledger[:, :, N_CLASSES:]
+    said = np.abs(moved).max(axis=2, initial=0.0) > 1e-9
+    values = np.round(moved, 3).tolist()
+    out: list[dict[str, dict[str, float]]] = []
+    for row, flags in zip(values, said.tolist(), strict=True):
+        out.append({name: dict(zip(CLASSES, row[s], strict=True))
+                    for s, name in enumerate(SOURCES) if flags[s]})
     return out
 
 

@@ -72,6 +72,11 @@ class BankPredictor:
     def tracks_started(self) -> int:
         return self._next_id - 1
 
+    def continue_ids_after(self, last_id: int) -> None:
+        """New tracks get ids above ``last_id`` (a restarted engine carrying on from its
+        event store never reuses a track id)."""
+        self._next_id = max(self._next_id, int(last_id) + 1)
+
     def predict(self, t_s: float) -> None:
         """Every track to ``t_s`` (the bank keeps one common time)."""
         if t_s > self.t_s and len(self.bank):
@@ -128,6 +133,14 @@ class Tracker(BankPredictor):
         born += self._triangulate(scan, spec, hit, spare)
         self._manage(confirmed_before)
         return StepResult(int(hit.sum()), born, rejected)
+
+    def coast(self, t_s: float) -> None:
+        """No reports up to ``t_s`` (every sensor silent): predict there and delete the
+        tracks that coasted too long, as a scan would; later scans before ``t_s`` are
+        out of sequence."""
+        if t_s > self.t_s:
+            self.predict(t_s)
+            self._manage(int(self.bank.confirmed.sum()))
 
     # ------------------------------------------------------------------ parts
     def _batches(self, scan: Detections) -> tuple[list[Batch], int]:

@@ -1,8 +1,12 @@
 // skyfence operator page: plain JS, no build step, no external assets.
-// The picture comes from the WebSocket /ws (a snapshot, then deltas applied as
-// skyfence.live.hub.apply_delta does); the plan view is redrawn from it on every
-// animation frame. window.skyfence exposes the picture, the view transform and
-// the frame times for the browser tests.
+// The live picture comes from the WebSocket /ws (a snapshot, then deltas applied
+// as skyfence.live.hub.apply_delta does; trails kept here from the snapshot's
+// `trails` and each delta's positions); the plan view is redrawn on every
+// animation frame. The time bar replays the event store (/api/history/*): while
+// replaying, the page draws the recorded picture, says REPLAY, hides the live
+// clock and refuses to acknowledge, and keeps applying live deltas so that
+// "Live" returns at once. window.skyfence exposes the pictures, the view
+// transform and the frame times for the browser tests.
 "use strict";
 
 (function () {
@@ -22,13 +26,23 @@
   const LEADER_S = 10; // the velocity leader shows where the track is in this many seconds
   const FAR_SENSORS = new Set(["adsb"]); // ranges too long to scale the plan view to
   const MAX_FRAMES = 600;
+  const TRAIL_POINTS = 32; // the newest positions kept per track (the server's snapshot sends as many)
+  const RANGE_REFRESH_MS = 15000; // how often the stored span is asked for again
+  const TRAIL_S = 32; // seconds of recorded trail a replayed tick shows
 
   const $ = (id) => document.getElementById(id);
   const canvas = $("plan");
   const ctx = canvas.getContext("2d");
 
-  const picture = { t: null, tracks: new Map(), swarms: new Map(), alerts: new Map(),
-    health: new Map() };
+  const emptyPicture = () => ({ t: null, tracks: new Map(), swarms: new Map(), alerts: new Map(),
+    health: new Map(), trails: new Map() });
+  const live = emptyPicture();
+  // replay: the recorded picture shown instead of the live one while `active`
+  const replay = { active: false, pic: null, t: null, playing: false, speed: 1,
+    anchorT: 0, anchorWall: 0, inFlight: false, pending: null, error: "",
+    range: null, available: null, held: false, rangeAsked: -Infinity, seq: 0 };
+  const loading = emptyPicture(); // shown while the first replayed tick is on its way
+  const shown = () => (replay.active ? replay.pic || loading : live);
   const view = { cx: 0, cy: 0, scale: 0.1, fitted: false, extentM: 1000 };
   let site = null;
   let sensors = [];
@@ -41,25 +55,46 @@
   let lastFrame = null;
 
   // ---- picture: snapshot and deltas -------------------------------------
-  function applySnapshot(msg) {
-    picture.t = msg.t;
+  // A track's trail is [[t, e, n, u], ...], oldest first: from the snapshot's
+  // `trails` (or a record's own `trail`, as older servers send), then one point
+  // per delta that moves the track on in time.
+  function applySnapshot(pic, msg) {
+    pic.t = msg.t;
     for (const name of Object.keys(KEYS)) {
       const col = new Map();
       for (const r of msg[name] || []) col.set(r[KEYS[name]], r);
-      picture[name] = col;
+      pic[name] = col;
     }
-    alertsDirty = true;
+    pic.trails = new Map();
+    for (const [k, pts] of Object.entries(msg.trails || {})) pic.trails.set(Number(k), pts.slice(-TRAIL_POINTS));
+    for (const r of pic.tracks.values()) if (r.trail || !pic.trails.has(r.track_id)) extendTrail(pic, r);
+    if (pic === shown()) alertsDirty = true;
   }
 
-  function applyDelta(msg) {
-    picture.t = msg.t;
+  function extendTrail(pic, r) {
+    if (r.trail) { pic.trails.set(r.track_id, r.trail); return; }
+    let trail = pic.trails.get(r.track_id);
+    if (!trail) { trail = []; pic.trails.set(r.track_id, trail); }
+    const last = trail[trail.length - 1];
+    if (last === undefined || r.t > last[0]) {
+      trail.push([r.t, r.enu_m[0], r.enu_m[1], r.enu_m[2]]);
+      if (trail.length > TRAIL_POINTS) trail.splice(0, trail.length - TRAIL_POINTS);
+    }
+  }
+
+  function applyDelta(pic, msg) {
+    pic.t = msg.t;
     for (const name of Object.keys(KEYS)) {
       const change = msg[name];
       if (!change) continue;
-      const col = picture[name];
+      const col = pic[name];
       for (const k of change.remove) col.delete(k);
       for (const r of change.upsert) col.set(r[KEYS[name]], r);
-      if (name === "alerts" && (change.remove.length || change.upsert.length)) alertsDirty = true;
+      if (name === "tracks") {
+        for (const k of change.remove) pic.trails.delete(k);
+        for (const r of change.upsert) extendTrail(pic, r);
+      }
+      if (name === "alerts" && pic === shown() && (change.remove.length || change.upsert.length)) alertsDirty = true;
     }
   }
 
@@ -99,12 +134,14 @@
     $("site-name").textContent = site.name || "";
     view.fitted = false;
     connect();
+    refreshRange();
   }
 
   function logout(message) {
     sessionStorage.removeItem(TOKEN_KEY);
     token = null;
     if (socket) { socket.onclose = null; socket.close(); socket = null; }
+    goLive(); // the next login starts live
     $("main").hidden = true;
     $("login").hidden = false;
     $("login-error").textContent = message || "";
@@ -128,8 +165,8 @@
     ws.onopen = () => setConn("live", "ok");
     ws.onmessage = (ev) => {
       const msg = JSON.parse(ev.data);
-      if (msg.type === "snapshot") applySnapshot(msg);
-      else if (msg.type === "delta") applyDelta(msg);
+      if (msg.type === "snapshot") applySnapshot(live, msg);
+      else if (msg.type === "delta") applyDelta(live, msg);
     };
     ws.onclose = (ev) => {
       if (socket !== ws) return;
@@ -203,7 +240,7 @@
     if (drag && drag.moved) { drag = null; return; }
     drag = null;
     let best = null, bestD = 12;
-    for (const tr of picture.tracks.values()) {
+    for (const tr of shown().tracks.values()) {
       const [x, y] = toScreen(tr.enu_m[0], tr.enu_m[1]);
       const d = Math.hypot(x - ev.offsetX, y - ev.offsetY);
       if (d < bestD) { bestD = d; best = tr.track_id; }
@@ -268,7 +305,7 @@
     }
   }
 
-  function drawSensors() {
+  function drawSensors(pic) {
     ctx.strokeStyle = "rgba(201,209,217,0.18)";
     ctx.setLineDash([2, 4]);
     for (const s of sensors) {
@@ -284,7 +321,7 @@
     for (const s of sensors) {
       const p = s.position_enu_m || [0, 0];
       const [x, y] = toScreen(p[0], p[1]);
-      const h = picture.health.get(s.id) || s.health;
+      const h = pic.health.get(s.id) || s.health;
       const bad = h && (h.silent || h.low_rate);
       ctx.fillStyle = bad ? "#ff6b6b" : "#c9d1d9";
       ctx.strokeStyle = "#0d1117";
@@ -317,15 +354,15 @@
     return lower.concat(upper);
   }
 
-  function drawSwarms() {
+  function drawSwarms(pic) {
     ctx.strokeStyle = "rgba(255,120,200,0.9)";
     ctx.fillStyle = "rgba(255,120,200,0.08)";
     ctx.lineWidth = 1.5;
     ctx.setLineDash([4, 3]);
-    for (const sw of picture.swarms.values()) {
+    for (const sw of pic.swarms.values()) {
       const pts = [];
       for (const id of sw.members || []) {
-        const tr = picture.tracks.get(id);
+        const tr = pic.tracks.get(id);
         if (tr) pts.push(toScreen(tr.enu_m[0], tr.enu_m[1]));
       }
       const h = hull(pts);
@@ -370,9 +407,9 @@
     }
   }
 
-  function drawTracks() {
+  function drawTracks(pic) {
     const groups = new Map();
-    for (const tr of picture.tracks.values()) {
+    for (const tr of pic.tracks.values()) {
       const cls = CLASS_STYLE[tr.class] ? tr.class : "unknown";
       if (!groups.has(cls)) groups.set(cls, []);
       groups.get(cls).push(tr);
@@ -386,7 +423,7 @@
       ctx.lineWidth = 1;
       ctx.beginPath();
       for (const tr of list) {
-        const trail = tr.trail || [];
+        const trail = pic.trails.get(tr.track_id) || tr.trail || [];
         let first = true;
         for (const p of trail) {
           // [t, e, n, u] (older records may carry [e, n, u])
@@ -415,14 +452,14 @@
       }
       ctx.fill();
       // ids (skipped when the plan is crowded)
-      if (picture.tracks.size <= 300) {
+      if (pic.tracks.size <= 300) {
         for (const tr of list) {
           const [x, y] = toScreen(tr.enu_m[0], tr.enu_m[1]);
           ctx.fillText(String(tr.track_id) + (tr.suspect ? " !" : ""), x + 7, y - 6);
         }
       }
     }
-    const sel = selected !== null ? picture.tracks.get(selected) : null;
+    const sel = selected !== null ? pic.tracks.get(selected) : null;
     if (sel) {
       const [x, y] = toScreen(sel.enu_m[0], sel.enu_m[1]);
       ctx.strokeStyle = "#ffffff";
@@ -454,13 +491,15 @@
     ctx.fillRect(0, 0, w, h);
     drawRings(w, h);
     drawZones();
-    drawSensors();
-    drawSwarms();
-    drawTracks();
-    if (alertsDirty) renderAlerts();
-    renderDetail();
-    $("clock").textContent = "t = " + (picture.t === null ? "–" : picture.t.toFixed(1) + " s");
-    $("counts").textContent = picture.tracks.size + " tracks, " + picture.swarms.size + " swarms";
+    const pic = shown();
+    drawSensors(pic);
+    drawSwarms(pic);
+    drawTracks(pic);
+    if (alertsDirty) renderAlerts(pic);
+    renderDetail(pic);
+    renderTimebar(now);
+    $("clock").textContent = "t = " + (live.t === null ? "–" : live.t.toFixed(1) + " s");
+    $("counts").textContent = pic.tracks.size + " tracks, " + pic.swarms.size + " swarms";
     const dt = performance.now() - t0;
     frameTimesMs.push(dt);
     if (frameTimesMs.length > MAX_FRAMES) frameTimesMs.shift();
@@ -471,6 +510,165 @@
     lastFrame = now;
   }
 
+  // ---- time bar: replay of the event store ------------------------------------
+  // The stored span comes from /api/history/range (again every RANGE_REFRESH_MS);
+  // the slider runs from its first tick to the live time. Picking a time shows
+  // the recorded tick at or before it (/api/history/snapshot?t=); Play advances
+  // a replay clock at 1x/4x/16x and fetches the tick it reaches (one request in
+  // flight at a time, so a slow server skips ticks instead of falling behind).
+  // Reaching the live time, or pressing Live, returns to the live picture.
+  const slider = $("tb-slider");
+
+  async function refreshRange() {
+    replay.rangeAsked = performance.now();
+    try {
+      replay.range = await api("GET", "/api/history/range");
+      replay.available = true;
+    } catch (e) {
+      if (e.status === 503) { replay.available = false; replay.error = e.message; }
+    }
+  }
+
+  function liveT() {
+    if (live.t !== null) return live.t;
+    return replay.range && replay.range.t_last !== null ? replay.range.t_last : null;
+  }
+
+  function seek(t) {
+    const first = replay.range ? replay.range.t_first : null;
+    const end = liveT();
+    if (first === null || end === null || !Number.isFinite(t)) return;
+    t = Math.max(first, t);
+    if (t >= end) { goLive(); return; }
+    if (!replay.active) { replay.active = true; replay.pic = null; }
+    replay.t = t;
+    replay.anchorT = t;
+    replay.anchorWall = performance.now();
+    alertsDirty = true;
+    request(t);
+  }
+
+  async function request(t) {
+    if (replay.inFlight) { replay.pending = t; return; }
+    replay.inFlight = true;
+    const seq = replay.seq;
+    // playing forward: the trails we have are extended here, not fetched again
+    // (reading 32 s of records is most of the server's work for a big picture)
+    const prev = replay.pic;
+    const carry = replay.playing && prev !== null && t > prev.t && t - prev.t <= TRAIL_S;
+    try {
+      const msg = await api("GET", "/api/history/snapshot?t=" + encodeURIComponent(t) +
+        (carry ? "&trails=false" : ""));
+      if (replay.active && seq === replay.seq) {
+        const pic = emptyPicture();
+        applySnapshot(pic, msg);
+        if (carry && replay.pic === prev) carryTrails(prev, pic);
+        replay.pic = pic;
+        replay.error = "";
+        alertsDirty = true;
+        lastDetail = null;
+      }
+    } catch (e) {
+      if (seq === replay.seq) replay.error = "replay: " + e.message;
+    } finally {
+      replay.inFlight = false;
+      const next = replay.pending; // asked for since (goLive clears it)
+      replay.pending = null;
+      if (next !== null && replay.active) request(next);
+    }
+  }
+
+  function carryTrails(prev, pic) {
+    for (const r of pic.tracks.values()) {
+      const old = prev.trails.get(r.track_id);
+      if (!old) continue;
+      pic.trails.set(r.track_id, old.filter((p) => p[0] > pic.t - TRAIL_S && p[0] < r.t));
+      extendTrail(pic, r);
+    }
+  }
+
+  function play() {
+    if (!replay.active) return;
+    replay.playing = true;
+    replay.anchorT = replay.t;
+    replay.anchorWall = performance.now();
+  }
+
+  function pause() { replay.playing = false; }
+
+  function goLive() {
+    replay.active = false;
+    replay.playing = false;
+    replay.pic = null;
+    replay.pending = null;
+    replay.seq += 1; // answers still on their way are dropped
+    alertsDirty = true;
+    lastDetail = null;
+  }
+
+  const shownText = {};
+  function setText(id, text) { if (shownText[id] !== text) { shownText[id] = text; $(id).textContent = text; } }
+  function setHidden(id, hidden) { const e = $(id); if (e.hidden !== hidden) e.hidden = hidden; }
+  function setDisabled(id, off) { const e = $(id); if (e.disabled !== off) e.disabled = off; }
+
+  function renderTimebar(now) {
+    if (replay.available !== false && now - replay.rangeAsked > RANGE_REFRESH_MS) refreshRange();
+    if (replay.playing) {
+      replay.t = replay.anchorT + (performance.now() - replay.anchorWall) / 1000 * replay.speed;
+      const end = liveT();
+      if (end !== null && replay.t >= end) goLive();
+      else if (!replay.inFlight && (!replay.pic || replay.t - replay.pic.t >= 1)) request(replay.t);
+    }
+    const first = replay.range ? replay.range.t_first : null;
+    const end = liveT();
+    const usable = replay.available === true && first !== null && end !== null && end > first;
+    setDisabled("tb-slider", !usable);
+    setDisabled("tb-back", !usable);
+    setDisabled("tb-play", !replay.active);
+    setDisabled("tb-live", !replay.active);
+    setText("tb-play", replay.playing ? "\u275a\u275a Pause" : "\u25b6 Play");
+    if (usable) {
+      if (slider.min !== String(first)) slider.min = String(first);
+      if (slider.max !== String(end)) slider.max = String(end);
+      if (!replay.held) {
+        const v = String(replay.active ? replay.t : end);
+        if (slider.value !== v) slider.value = v;
+      }
+      setText("tb-span", "recorded from t = " + first.toFixed(0) + " s \u00b7 live t = " + end.toFixed(1) + " s");
+    } else {
+      setText("tb-span", replay.available === false ? "no recorded history (no event store)" : "no recorded history yet");
+    }
+    setText("tb-note", replay.error);
+    // replay must never be mistaken for live: banner on, live clock and status off
+    setHidden("replay-banner", !replay.active);
+    setHidden("clock", replay.active);
+    setHidden("conn", replay.active);
+    if (document.body.classList.contains("replaying") !== replay.active) {
+      document.body.classList.toggle("replaying", replay.active);
+    }
+    if (replay.active) {
+      const pic = replay.pic;
+      setText("replay-banner", "REPLAY t=" + (pic ? pic.t.toFixed(1) + " s" : "\u2026 (loading " + replay.t.toFixed(1) + " s)") +
+        (replay.playing ? " \u00b7 playing " + replay.speed + "\u00d7" : " \u00b7 paused") +
+        " \u00b7 not live: press Live to return");
+    }
+  }
+
+  slider.addEventListener("pointerdown", () => { replay.held = true; });
+  slider.addEventListener("pointerup", () => { replay.held = false; });
+  slider.addEventListener("input", () => seek(Number(slider.value)));
+  slider.addEventListener("change", () => { replay.held = false; seek(Number(slider.value)); });
+  $("tb-back").addEventListener("click", () => {
+    const from = replay.active ? replay.t : liveT();
+    if (from !== null) seek(from - 60);
+  });
+  $("tb-play").addEventListener("click", () => (replay.playing ? pause() : play()));
+  $("tb-speed").addEventListener("change", () => {
+    replay.speed = Number($("tb-speed").value) || 1;
+    if (replay.playing) play(); // re-anchor the replay clock at the new speed
+  });
+  $("tb-live").addEventListener("click", () => goLive());
+
   // ---- alerts -----------------------------------------------------------------
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -479,9 +677,9 @@
     return e;
   }
 
-  function renderAlerts() {
+  function renderAlerts(pic) {
     alertsDirty = false;
-    const list = Array.from(picture.alerts.values());
+    const list = Array.from(pic.alerts.values());
     list.sort((a, b) => (a.t_end === null) === (b.t_end === null)
       ? (SEVERITY_RANK[a.severity] ?? 9) - (SEVERITY_RANK[b.severity] ?? 9) || a.t_start - b.t_start
       : (a.t_end === null ? -1 : 1));
@@ -501,7 +699,12 @@
           (a.t_ack !== null && a.t_ack !== undefined ? " at t=" + Number(a.t_ack).toFixed(0) + " s" : "")));
       } else {
         const b = el("button", "ack", "Acknowledge");
-        b.addEventListener("click", () => acknowledge(a.alert_id, b));
+        if (replay.active) {
+          b.disabled = true; // the recorded past cannot be acknowledged: return to live
+          b.title = "Replaying the record: press Live to acknowledge";
+        } else {
+          b.addEventListener("click", () => acknowledge(a.alert_id, b));
+        }
         li.append(b);
       }
       ul.append(li);
@@ -514,7 +717,7 @@
     $("alert-error").textContent = "";
     try {
       const rec = await api("POST", "/api/alerts/" + encodeURIComponent(id) + "/ack", {});
-      if (rec && rec.alert_id) picture.alerts.set(rec.alert_id, rec);
+      if (rec && rec.alert_id) live.alerts.set(rec.alert_id, rec);
       alertsDirty = true;
     } catch (e) {
       button.disabled = false;
@@ -535,9 +738,9 @@
   let lastDetail = null;
   function fmt(x, d) { return x === null || x === undefined ? "–" : Number(x).toFixed(d); }
 
-  function renderDetail() {
+  function renderDetail(pic) {
     if (selected === null) return;
-    const tr = picture.tracks.get(selected);
+    const tr = pic.tracks.get(selected);
     if (tr === lastDetail) return;
     lastDetail = tr;
     const body = $("detail-body");
@@ -594,7 +797,9 @@
     body.replaceChildren(tab);
   }
 
-  window.skyfence = { picture, frameTimesMs, frameIntervalsMs, toScreen, toEnu, view, select,
+  window.skyfence = { live, replay, frameTimesMs, frameIntervalsMs, toScreen, toEnu, view, select,
+    seek, play, pause, goLive,
+    get picture() { return shown(); }, // the picture on the screen: live, or the replayed one
     get selected() { return selected; } };
   requestAnimationFrame(frame);
   if (token) start();
