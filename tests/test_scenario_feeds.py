@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from scenario_checks import assert_refused, write_scenario
-
 from skyfence.scenario import load_scenario
 
 
