@@ -50,10 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_validate(sub)
     _add_scenarios(sub)
-    from skyfence.commands import replay, report
+    from skyfence.commands import ingest, replay, report
 
     replay.register(sub)
     report.register(sub)
+    ingest.register(sub)
     return parser
 
 
@@ -206,8 +207,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _add_run(sub: Any) -> None:
     p = sub.add_parser(
         "run", help="run the engine live and serve the picture",
-        description="Track and assess live: simulate the site's targets in real time (or "
-        "play --measurements at --speed), write every output tick to the event store and "
+        description="Track and assess live: read the site file's live feeds (sources: "
+        "ADS-B, ASTERIX, Remote ID, SAPIENT), or simulate the site's targets in real time, or "
+        "play --measurements at --speed; send the picture to the site's outputs (CoT, "
+        "ASTERIX CAT062, SAPIENT); write every output tick to the event store and "
         "serve it on the API (or, --headless, print a line per tick). "
         "Ctrl-C stops cleanly. See docs/live.md.",
     )
@@ -228,6 +231,9 @@ def _add_run(sub: Any) -> None:
                    help="seconds between output ticks (default 1)")
     p.add_argument("--max-lag", type=float, default=0.5, metavar="S",
                    help="reorder window for out-of-order measurements (default 0.5)")
+    p.add_argument("--simulate", action="store_true",
+                   help="simulate the site's targets even if the site file names live "
+                   "feeds (sources)")
     p.add_argument("--headless", action="store_true",
                    help="no API: print a line per tick instead")
     p.add_argument("--quiet", action="store_true", help="no line per tick when headless")
@@ -289,8 +295,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if problems:
         raise UserError(problems)
     site = load_scenario(args.site, args.overrides)
-    source: Source = (SimulatedSource(site) if args.measurements is None
-                      else FileSource(args.measurements))
+    source: Source | None = None  # the site's live feeds, else the simulator (LiveService)
+    if args.measurements is not None:
+        source = FileSource(args.measurements)
+    elif args.simulate or not site.sources:
+        source = SimulatedSource(site)
     tokens, login = None, None
     if not args.headless:
         from skyfence.api import load_tokens
@@ -308,8 +317,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_dir = Path("out") / "runs" / stamp
         run_dir.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{run_dir / 'events.sqlite'}"
-    print(f"skyfence run: {source.name} at {args.speed:g}x, event store {url}",
-          file=sys.stderr)
+    what = (f"{source.name} at {args.speed:g}x" if source is not None else
+            "live feeds " + ", ".join(f"{f.format} ({f.host}:{f.resolved_port()})"
+                                      for f in site.sources))
+    print(f"skyfence run: {what}, event store {url}", file=sys.stderr)
     settings = LiveSettings(site, source, url, Pacer(args.speed), args.output_period,
                             args.max_lag, args.retain, args.warm_up, args.duration, tokens,
                             args.host, args.port)

@@ -61,6 +61,19 @@ class PushSource:
             self.lines += len(lines)
         return True
 
+    def heartbeat(self, t_s: float) -> bool:
+        """Say "nothing more up to ``t_s``" (an empty batch): the engine then makes the
+        ticks the clock says are due even when every sensor is silent. False if closed
+        or full (a heartbeat is never needed while data wait)."""
+        with self._lock:
+            if self._closed:
+                return False
+            try:
+                self._queue.put_nowait((t_s, []))
+            except queue.Full:
+                return False
+        return True
+
     def push(self, records: Iterable[Mapping[str, Any]]) -> bool:
         """Queue measurement records (each with its ``t``), grouped by ``t``."""
         groups: dict[float, list[bytes]] = {}
@@ -89,12 +102,12 @@ class PushSource:
             if isinstance(item, _End):
                 return
             t_s, lines = item[0], list(item[1])
-            while True:  # merge groups already waiting with the same t
+            while lines:  # merge groups already waiting with the same t (not heartbeats)
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if not isinstance(nxt, _End) and nxt[0] == t_s:
+                if not isinstance(nxt, _End) and nxt[0] == t_s and nxt[1]:
                     lines.extend(nxt[1])
                     continue
                 pending = nxt

@@ -19,6 +19,7 @@ import contextlib
 import json
 import signal
 import sys
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,8 +28,9 @@ import yaml
 
 from skyfence.api.tokens import Tokens
 from skyfence.live.engine import LiveEngine, Source, quiet_gc
+from skyfence.live.feeds import LiveFeeds
 from skyfence.live.hub import Hub, Snapshot
-from skyfence.live.sources import Pacer
+from skyfence.live.sources import Pacer, SimulatedSource
 from skyfence.scenario import Scenario
 from skyfence.store import open_store
 
@@ -42,7 +44,7 @@ class LiveSettings:
     """What a live run needs; the command line fills it (cli.cmd_run, demo)."""
 
     site: Scenario
-    source: Source
+    source: Source | None  # None: the site's live feeds (``sources``) or else the simulator
     store_url: str
     pacer: Pacer = field(default_factory=lambda: Pacer(1.0))
     output_period_s: float = 1.0
@@ -63,7 +65,15 @@ class LiveService:
     def __init__(self, settings: LiveSettings) -> None:
         self.settings = s = settings
         self.store = open_store(s.store_url, retain_s=s.retain_s)
+        self.feeds: LiveFeeds | None = None
         try:
+            if s.site.sources or s.site.outputs:
+                self.feeds = LiveFeeds(s.site, self._epoch_utc_s())
+            if s.source is None:
+                s.source = (self.feeds.source if self.feeds is not None and s.site.sources
+                            else SimulatedSource(s.site))
+            if self.feeds is not None and s.source is self.feeds.source:
+                s.pacer = Pacer(1.0)  # live data come at the speed of the world
             self.engine = LiveEngine(s.site, output_period_s=s.output_period_s,
                                      reorder_window_s=s.reorder_window_s, sink=self.store)
             self.hub = Hub(on_ack=self.engine.ack)
@@ -75,6 +85,17 @@ class LiveService:
             raise
 
     # ------------------------------------------------------------ set-up
+    def _epoch_utc_s(self) -> float:
+        """UTC of t = 0 for live feeds: kept in the store (meta ``epoch_utc_s``) so a
+        restarted run goes on with the same clock; first set to midnight UTC today."""
+        text = self.store.get_meta("epoch_utc_s")
+        if text is not None:
+            return float(text)
+        now = time.time()
+        epoch = now - now % 86400.0
+        self.store.set_meta("epoch_utc_s", repr(epoch))
+        return epoch
+
     def _resume(self) -> Any:
         """A store that holds ticks: carry on after its last, the stored picture
         published, the stored admin configuration applied (returned, or None)."""
@@ -134,20 +155,40 @@ class LiveService:
         engine's summary. The store is closed on the way out."""
         quiet_gc()
         s = self.settings
+        assert s.source is not None
         stop = asyncio.Event()
         job = self.engine.run(s.source, self.hub, stop, s.pacer, duration_s=s.duration_s,
                               on_tick=s.on_tick)
+        watcher = None
         try:
+            if self.feeds is not None:
+                await self.feeds.start(self.hub, stop)
+                watcher = asyncio.create_task(_close_on(stop, self.feeds))
             if self.app is None:
-                return await _until_done_or_signal(job, stop)
-            return await _serve_beside(self.app, job, stop, s.host, s.port,
-                                       stop_when_done=s.duration_s is not None)
+                summary = await _until_done_or_signal(job, stop)
+            else:
+                summary = await _serve_beside(self.app, job, stop, s.host, s.port,
+                                              stop_when_done=s.duration_s is not None)
+            if self.feeds is not None:
+                summary["feeds"] = self.feeds.summary()
+            return summary
         finally:
+            stop.set()
+            if watcher is not None:
+                await watcher
+            elif self.feeds is not None:
+                await self.feeds.close()
             self.store.close()
 
     def run(self) -> dict[str, Any]:
         """:meth:`serve` in a fresh asyncio loop (the command line's entry)."""
         return asyncio.run(self.serve())
+
+
+async def _close_on(stop: asyncio.Event, feeds: LiveFeeds) -> None:
+    """Close the feeds once ``stop`` is set: their source ends, so the engine does."""
+    await stop.wait()
+    await feeds.close()
 
 
 async def _until_done_or_signal(job: Coroutine[Any, Any, dict[str, Any]],

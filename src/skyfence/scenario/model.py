@@ -346,6 +346,8 @@ SOURCE_SENSOR_TYPE = {"adsb-beast": "adsb", "adsb-avr": "adsb", "asterix": "rada
                       "remoteid": "remote_id"}
 """The sensor type each feed format's measurements are (sapient: per node)."""
 
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
+
 DEFAULT_PORT = {"adsb-beast": 30005, "adsb-avr": 30002, "sapient": 5020, "cot": 6969}
 
 
@@ -361,12 +363,34 @@ class FeedIn(Strict):
     port: Port | None = None  # default: 30005 beast, 30002 avr, 5020 sapient
     # sapient: node_id (UUID) -> site sensor id
     nodes: dict[str, str] = {}
+    # asterix: "SAC/SIC" -> site radar id, for a feed carrying several radars (records
+    # of radars not listed are counted and dropped); empty: `sensor` is the first radar
+    radars: dict[Annotated[str, Field(pattern=r"^\d{1,3}/\d{1,3}$")], str] = {}
+    # remoteid: what each datagram holds: "message" (a 25-byte message or a message
+    # pack), "ble_pdu", or a pcap link type name/number (formats/remoteid_frames.py)
+    link: str | int = "message"
 
     def resolved_port(self) -> int:
         port = self.port if self.port is not None else DEFAULT_PORT.get(self.format)
         if port is None:
             raise ValueError(f"{self.format} feed: port is required")
         return port
+
+    def radar_sources(self) -> dict[tuple[int, int], str]:
+        """``radars`` keyed by (SAC, SIC)."""
+        return {parse_sac_sic(k): v for k, v in self.radars.items()}
+
+
+def parse_sac_sic(text: str) -> tuple[int, int]:
+    """``"25/201"`` → (25, 201); ValueError naming the text if it is not that."""
+    sac, _, sic = text.partition("/")
+    try:
+        pair = int(sac), int(sic)
+    except ValueError:
+        raise ValueError(f"{text!r} is not SAC/SIC (two numbers 0-255, e.g. 25/201)") from None
+    if not all(0 <= v <= 255 for v in pair):
+        raise ValueError(f"{text!r}: SAC and SIC are 0-255")
+    return pair
 
 
 class FeedOut(Strict):
@@ -378,6 +402,9 @@ class FeedOut(Strict):
     port: Port | None = None  # default: 6969 cot, 5020 sapient
     sac: Annotated[int, Field(ge=0, le=255)] = 0  # asterix-cat062 data source id
     sic: Annotated[int, Field(ge=0, le=255)] = 1
+    # sapient: skyfence's node id (a UUID) at the parent; default: one derived from the
+    # site name, the same at every start
+    node_id: Annotated[str, Field(pattern=UUID_PATTERN)] | None = None
 
     def resolved_port(self) -> int:
         port = self.port if self.port is not None else DEFAULT_PORT.get(self.format)
@@ -406,9 +433,9 @@ class Scenario(Strict):
         for k, feed in enumerate(self.sources):
             where = f"sources.{k} ({feed.format})"
             named = [feed.sensor] if feed.sensor is not None else []
-            if feed.format != "sapient" and not named:
+            if feed.format != "sapient" and not named and not feed.radars:
                 problems.append(f"{where}: sensor is required")
-            for sid in [*named, *feed.nodes.values()]:
+            for sid in [*named, *feed.nodes.values(), *feed.radars.values()]:
                 want = SOURCE_SENSOR_TYPE.get(feed.format)
                 if sid not in types:
                     problems.append(f"{where}: no sensor {sid!r} in sensors")
@@ -416,6 +443,11 @@ class Scenario(Strict):
                     problems.append(f"{where}: sensor {sid!r} is {types[sid]}, not {want}")
             if feed.format in ("asterix", "remoteid") and feed.port is None:
                 problems.append(f"{where}: port is required")
+            for key in feed.radars:
+                try:
+                    parse_sac_sic(key)
+                except ValueError as exc:
+                    problems.append(f"{where}: radars: {exc}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
