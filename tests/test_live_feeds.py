@@ -172,3 +172,55 @@ def test_live_feeds_in_and_out(tmp_path: Path) -> None:
     assert feeds["adsb-beast"]["measurements"] >= 3 and feeds["adsb-beast"]["connections"] == 1
     assert feeds["asterix"]["measurements"] >= 28  # radar 25/201's plots, each second
     assert feeds["asterix"]["rejected"] == 0
+
+
+def test_a_sapient_node_s_own_status_shows_in_sensor_health(tmp_path: Path) -> None:
+    """A node's StatusReport reaches the picture: the mapped sensor's health record
+    carries what the node said (``reported``), stored with every tick."""
+    from skyfence.formats.sapient import framing, samples
+    from skyfence.live.service import LiveService, LiveSettings
+    from skyfence.scenario import load_scenario
+
+    port = free_port()
+    site_file = tmp_path / "site.yaml"
+    site_file.write_text(yaml.safe_dump({
+        "name": "sapient-health", "duration_s": 60,
+        "site": {"origin": {"lat": 51.0, "lon": -1.0, "alt_m": 40.0}},
+        "sensors": [{"id": "radar-1", "type": "radar", "position_enu_m": [0, 0, 10],
+                     "clutter_per_scan": 0}],
+        "sources": [{"format": "sapient", "port": port,
+                     "nodes": {samples.NODE_ID: "radar-1"}}]}))
+    store_url = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    service = LiveService(LiveSettings(load_scenario(site_file), None, store_url,
+                                       duration_s=5.0, say=lambda _: None))
+
+    def node() -> None:
+        for _ in range(100):  # until the fusion node listens
+            with contextlib.suppress(OSError):
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            time.sleep(0.05)
+        with sock:
+            sock.sendall(framing.frame(samples.registration(samples.NODE_ID, time.time())))
+            sock.sendall(framing.frame(samples.status(samples.NODE_ID, time.time())))
+            for k in range(6):
+                sock.sendall(framing.frame(samples.range_bearing(
+                    samples.NODE_ID, time.time(), 1500.0 - 10 * k, 45.0,
+                    report_id=samples.REPORT_ID[:-2] + f"{k:02d}")))
+                time.sleep(1.0)
+
+    sender = threading.Thread(target=node, daemon=True)
+    sender.start()
+    summary = service.run()
+    sender.join(10)
+    from skyfence.store import open_store
+
+    with open_store(store_url) as store:
+        last = store.last_tick_t()
+        assert last is not None
+        health = {h["sensor"]: h for h in store.health_at(last)}
+    reported = health["radar-1"]["reported"]
+    assert reported["node_id"] == samples.NODE_ID and reported["system"] == "ok"
+    assert reported["detections"] >= 4
+    feed = summary["feeds"][0]
+    assert feed["measurements"] >= 4 and feed["rejected"] == 0

@@ -47,7 +47,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -183,6 +183,9 @@ class LiveEngine:
         # no data for idle_after_s past the reorder window: the due ticks are made from
         # the clock (run(): idle ticks)
         self.idle_after_s = idle_after_s
+        # what sensors say about themselves (SAPIENT StatusReports), by sensor id; merged
+        # into each tick's health records as ``reported`` (live/feeds.py sets it)
+        self.reported_health: Callable[[], Mapping[str, Record]] | None = None
         self._newest_s = -math.inf  # the newest batch fed
         self.idle_ticks = self.config_changes = 0
         self.resumed_after_s: float | None = None  # the stored tick a restart carried on from
@@ -325,9 +328,11 @@ class LiveEngine:
         h = self.assessor.last_health
         if h is None:
             return {}
+        reported = {} if self.reported_health is None else self.reported_health()
         return {s: {"sensor": s, "silent": bool(h.silent[i]), "low_rate": bool(h.low_rate[i]),
                     "recent_count": int(h.recent_count[i]),
-                    "expected_count": round(float(h.expected_count[i]), 2)}
+                    "expected_count": round(float(h.expected_count[i]), 2),
+                    **({"reported": reported[s]} if s in reported else {})}
                 for i, s in enumerate(h.sensor_id)}
 
     # ------------------------------------------------------------ the loop

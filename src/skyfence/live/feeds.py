@@ -79,6 +79,7 @@ class LiveFeeds:
         self._tasks: list[asyncio.Task[None]] = []
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._transports: list[asyncio.BaseTransport] = []
+        self._nodes: list[Any] = []  # SAPIENT fusion nodes (their sensors' own reports)
 
     def node_id(self) -> str:
         """skyfence's SAPIENT node id for this site: the same at every start."""
@@ -110,6 +111,19 @@ class LiveFeeds:
         for closer in self._closers:
             with contextlib.suppress(Exception):
                 await closer()
+
+    def reported_health(self) -> dict[str, dict[str, Any]]:
+        """What SAPIENT nodes last said about themselves, by site sensor id (the newest
+        status when several nodes are one sensor). Called from the engine's thread:
+        it reads a copy of each node's table."""
+        out: dict[str, dict[str, Any]] = {}
+        for node in self._nodes:
+            for record in dict(node.nodes_seen).values():
+                rec = record.record()
+                held = out.get(rec["sensor"])
+                if held is None or (rec["t_status"] or -1e300) > (held["t_status"] or -1e300):
+                    out[rec["sensor"]] = rec
+        return out
 
     def summary(self) -> list[dict[str, Any]]:
         return [s.record() for s in self.stats]
@@ -218,6 +232,7 @@ class LiveFeeds:
                                    rejections=stats.rejections, node_id=self.node_id())
         server = SapientServer(node, feed.host, feed.resolved_port())
         await server.start()
+        self._nodes.append(node)
         self._closers.append(server.close)
 
     # ------------------------------------------------------------ outputs

@@ -77,6 +77,8 @@ class LiveService:
             self.engine = LiveEngine(s.site, output_period_s=s.output_period_s,
                                      reorder_window_s=s.reorder_window_s, sink=self.store)
             self.hub = Hub(on_ack=self.engine.ack)
+            if self.feeds is not None:
+                self.engine.reported_health = self.feeds.reported_health
             config = self._resume()
             self._record_run()
             self.app = None if s.tokens is None else self._app(config)
