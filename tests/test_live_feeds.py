@@ -224,3 +224,47 @@ def test_a_sapient_node_s_own_status_shows_in_sensor_health(tmp_path: Path) -> N
     assert reported["detections"] >= 4
     feed = summary["feeds"][0]
     assert feed["measurements"] >= 4 and feed["rejected"] == 0
+
+
+def test_remote_id_frames_over_udp_become_a_track(tmp_path: Path) -> None:
+    """The real DJI Air 3 beacons, each sent as one UDP datagram (radiotap Wi-Fi, link
+    127) to a ``remoteid`` feed, become a track named by the drone's serial."""
+    from skyfence.formats.remoteid_ingest import read_capture
+    from skyfence.live.service import LiveService, LiveSettings
+    from skyfence.scenario import load_scenario
+    from skyfence.store import open_store
+
+    capture = REALDATA / "droneid_bkerler_pcaps" / "dji_air3.pcapng"
+    if not capture.is_file():
+        if os.environ.get("SKYFENCE_REQUIRE_REALDATA") == "1":
+            raise AssertionError(f"real data missing: {capture}")
+        pytest.skip("real data not present (../shared/realdata)")
+    link, records = read_capture(capture)
+    frames = [frame for _, frame in records]
+    port = free_port(socket.SOCK_DGRAM)
+    site_file = tmp_path / "site.yaml"
+    site_file.write_text(yaml.safe_dump({
+        "name": "rid-udp", "duration_s": 60,
+        "site": {"origin": {"lat": 33.665, "lon": -82.19, "alt_m": 80.0}},
+        "sensors": [{"id": "rid-1", "type": "remote_id", "position_enu_m": [0, 0, 2]}],
+        "sources": [{"format": "remoteid", "sensor": "rid-1", "port": port, "link": link}]}))
+    store_url = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    service = LiveService(LiveSettings(load_scenario(site_file), None, store_url,
+                                       duration_s=6.0, say=lambda _: None))
+
+    def receiver() -> None:  # a Wi-Fi monitor forwarding what it hears, at 2 Hz
+        time.sleep(0.5)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for k in range(14):
+                s.sendto(frames[k % len(frames)], ("127.0.0.1", port))
+                time.sleep(0.5)
+
+    threading.Thread(target=receiver, daemon=True).start()
+    summary = service.run()
+    feed = summary["feeds"][0]
+    assert feed["measurements"] >= 8 and feed["rejected"] == 0
+    with open_store(store_url) as store:
+        last = store.last_tick_t()
+        assert last is not None
+        tracks = store.tracks_at(last)
+    assert [t["cooperative_id"] for t in tracks] == ["1581F6N8A23B2ML3Y3KR"]
