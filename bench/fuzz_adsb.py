@@ -15,19 +15,17 @@ taking longer than ``budget_s`` is a hang.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import gzip
 import json
 import logging
 import random
 import time
-import traceback
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fuzzing import Mutator, main, run_fuzz
 from skyfence.formats.adsb import AdsbStream, CprSettings
 from skyfence.formats.adsb_framing import (
     avr_line,
@@ -68,36 +66,14 @@ def avr_samples(messages: list[bytes], rng: random.Random) -> list[bytes]:
 
 
 # ---------------------------------------------------------------- mutations
-def _flip(data: bytes, rng: random.Random) -> bytes:
-    out = bytearray(data)
-    for _ in range(rng.randint(1, 8)):
-        if out:
-            out[rng.randrange(len(out))] ^= 1 << rng.randrange(8)
-    return bytes(out)
-
-
-def _set_byte(data: bytes, rng: random.Random) -> bytes:
-    if not data:
-        return data
-    i = rng.randrange(len(data))
-    value = rng.choice((0x00, 0x1A, 0x31, 0x32, 0x33, 0xFF, 0x2A, 0x40, 0x3B, 0x0A,
-                        rng.randrange(256)))
-    return data[:i] + bytes((value,)) + data[i + 1:]
-
-
-def _truncate(data: bytes, rng: random.Random) -> bytes:
-    cut = rng.randint(0, len(data))
-    return data[:cut] if rng.random() < 0.5 else data[cut:]
-
-
-def _escape_edit(data: bytes, rng: random.Random) -> bytes:
+def _escape_edit(data: bytes, _other: bytes, rng: random.Random) -> bytes:
     places = [i for i, b in enumerate(data) if b == 0x1A] or [0]
     i = rng.choice(places)
     edit = rng.choice((b"", b"\x1a", b"\x1a\x1a", b"\x1a\x1a\x1a"))
     return data[:i] + edit + data[i + 1:]
 
 
-def _length_edit(data: bytes, rng: random.Random) -> bytes:
+def _length_edit(data: bytes, _other: bytes, rng: random.Random) -> bytes:
     """Change a Beast type byte or insert/delete hex digits in an AVR line."""
     i = rng.randrange(len(data)) if data else 0
     if rng.random() < 0.5:
@@ -105,21 +81,9 @@ def _length_edit(data: bytes, rng: random.Random) -> bytes:
     return data[:i] + rng.choice((b"", b"0", b"A1", b";", b"\r", b"@", b"*")) + data[i + 1:]
 
 
-def mutate(sample: bytes, other: bytes, rng: random.Random) -> bytes:
-    kind = rng.randrange(7)
-    if kind == 0:
-        return _flip(sample, rng)
-    if kind == 1:
-        return _set_byte(sample, rng)
-    if kind == 2:
-        return _truncate(sample, rng)
-    if kind == 3:  # splice
-        return sample[:rng.randint(0, len(sample))] + other[rng.randint(0, len(other)):]
-    if kind == 4:
-        return _escape_edit(sample, rng)
-    if kind == 5:
-        return _length_edit(sample, rng)
-    return rng.randbytes(rng.randint(0, 64))
+mutate = Mutator(byte_values=(0x00, 0x1A, 0x31, 0x32, 0x33, 0xFF, 0x2A, 0x40, 0x3B, 0x0A),
+                 edits=(_escape_edit, _length_edit))
+"""Bit flips, byte edits, truncations, splices, 0x1a escape and length edits, random bytes."""
 
 
 # ---------------------------------------------------------------- targets
@@ -153,19 +117,6 @@ class Targets:
         stream.feed(data[cut:], self.t_utc_s)
 
 
-def _slow_again(data: bytes, avr: bool, budget_s: float) -> float | None:
-    """Re-time a slow input alone (fresh state): its time if still over budget.
-
-    The machine is shared, so one slow run may be the scheduler; a hang is
-    slow twice.
-    """
-    t0 = time.perf_counter()
-    with contextlib.suppress(Exception):  # a crash is reported by the first run
-        Targets().run(data, avr, random.Random(0))
-    took_s = time.perf_counter() - t0
-    return took_s if took_s > budget_s else None
-
-
 def fuzz(n: int, seed: int = 0, budget_s: float = 0.25) -> dict[str, Any]:
     """Fuzz ``n`` inputs; counts crashes (with input hex) and hangs (over ``budget_s``)."""
     logging.getLogger("skyfence.formats.errors").setLevel(logging.ERROR)
@@ -173,36 +124,17 @@ def fuzz(n: int, seed: int = 0, budget_s: float = 0.25) -> dict[str, Any]:
     messages = real_messages()
     pools = (beast_samples(messages, rng), avr_samples(messages, rng))
     targets = Targets()
-    crashes: list[dict[str, str]] = []
-    hangs: list[dict[str, Any]] = []
-    n_crashes = n_hangs = 0
-    slowest_s = 0.0
-    start = time.perf_counter()
-    for _ in range(n):
+
+    def make_input(rng: random.Random) -> tuple[bytes, bool]:
         avr = rng.random() < 0.4
         pool = pools[avr]
-        data = mutate(rng.choice(pool), rng.choice(pool), rng)
-        t0 = time.perf_counter()
-        try:
-            targets.run(data, avr, rng)
-        except Exception as error:  # the point: anything but DecodeError is a crash
-            n_crashes += 1
-            if len(crashes) < 20:
-                crashes.append({"input_hex": data.hex(), "error": repr(error),
-                                "where": traceback.format_exc(limit=-2)})
-        took_s = time.perf_counter() - t0
-        slowest_s = max(slowest_s, took_s)
-        again_s = _slow_again(data, avr, budget_s) if took_s > budget_s else None
-        if again_s is not None:
-            n_hangs += 1
-            if len(hangs) < 20:
-                hangs.append({"input_hex": data.hex(), "seconds": round(again_s, 4)})
+        return mutate(rng.choice(pool), rng.choice(pool), rng), avr
+
+    result = run_fuzz(n, seed, make_input, targets.run, budget_s,
+                      retime=lambda data, avr: Targets().run(data, avr, random.Random(0)),
+                      rng=rng)
     rejections = targets.beast.rejections.by_reason + targets.avr.rejections.by_reason
-    return {"inputs": n, "seed": seed, "crashes": n_crashes, "crash_examples": crashes,
-            "hangs": n_hangs, "hang_examples": hangs, "budget_s": budget_s,
-            "slowest_input_s": round(slowest_s, 5),
-            "seconds": round(time.perf_counter() - start, 2),
-            "pure_decode_errors": dict(targets.reasons.most_common()),
+    return {**result, "pure_decode_errors": dict(targets.reasons.most_common()),
             "stream_rejections": dict(rejections.most_common())}
 
 
@@ -233,15 +165,5 @@ def decode_rate(seconds: float = 5.0) -> dict[str, Any]:
             "frames_per_pass": len(rows), "seconds": round(elapsed, 2)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--rate-seconds", type=float, default=5.0)
-    args = parser.parse_args()
-    report = {"fuzz": fuzz(args.n, args.seed), "decode_rate": decode_rate(args.rate_seconds)}
-    print(json.dumps(report, indent=2))
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, fuzz, decode_rate)

@@ -16,17 +16,14 @@ slower than ``budget_s`` twice is a hang.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import json
 import logging
 import random
 import time
-import traceback
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from fuzzing import Mutator, flip, main, run_fuzz
 from skyfence.formats.asterix import AsterixDecoder, decode_datagram, to_measurements
 from skyfence.formats.asterix.block import frame_block, fspec
 from skyfence.formats.asterix.capture import udp_payloads
@@ -64,27 +61,6 @@ def own_datagrams() -> list[bytes]:
 
 
 # ---------------------------------------------------------------- mutations
-def _flip(data: bytes, rng: random.Random) -> bytes:
-    out = bytearray(data)
-    for _ in range(rng.randint(1, 8)):
-        if out:
-            out[rng.randrange(len(out))] ^= 1 << rng.randrange(8)
-    return bytes(out)
-
-
-def _set_byte(data: bytes, rng: random.Random) -> bytes:
-    if not data:
-        return data
-    at = rng.randrange(len(data))
-    value = rng.choice((0x00, 0x01, 0x7F, 0x80, 0xFE, 0xFF, rng.randrange(256)))
-    return data[:at] + bytes((value,)) + data[at + 1:]
-
-
-def _truncate(data: bytes, rng: random.Random) -> bytes:
-    cut = rng.randint(0, len(data))
-    return data[:cut] if rng.random() < 0.7 else data[cut:]
-
-
 def _block_starts(data: bytes) -> list[int]:
     starts, at = [], 0
     while at + 3 <= len(data):
@@ -96,7 +72,7 @@ def _block_starts(data: bytes) -> list[int]:
     return starts or [0]
 
 
-def _length_edit(data: bytes, rng: random.Random) -> bytes:
+def _length_edit(data: bytes, _other: bytes, rng: random.Random) -> bytes:
     """A block's LEN set off by a little, to 0..3, or to 0xFFFF."""
     at = rng.choice(_block_starts(data))
     if at + 3 > len(data):
@@ -107,7 +83,7 @@ def _length_edit(data: bytes, rng: random.Random) -> bytes:
     return data[:at + 1] + new.to_bytes(2, "big") + data[at + 3:]
 
 
-def _fspec_edit(data: bytes, rng: random.Random) -> bytes:
+def _fspec_edit(data: bytes, _other: bytes, rng: random.Random) -> bytes:
     """Presence and FX bits of the first record's FSPEC of a block."""
     at = rng.choice(_block_starts(data)) + 3 + rng.randint(0, 3)
     if at >= len(data):
@@ -117,7 +93,7 @@ def _fspec_edit(data: bytes, rng: random.Random) -> bytes:
     return data[:at] + bytes((value,)) + data[at + 1:]
 
 
-def _count_edit(data: bytes, rng: random.Random) -> bytes:
+def _count_edit(data: bytes, _other: bytes, rng: random.Random) -> bytes:
     """A REP or explicit-length octet (any octet, really) set to a large count."""
     if not data:
         return data
@@ -125,25 +101,16 @@ def _count_edit(data: bytes, rng: random.Random) -> bytes:
     return data[:at] + bytes((rng.choice((0xFF, 0x80, 0x40, 0x10)),)) + data[at + 1:]
 
 
-def mutate(sample: bytes, other: bytes, rng: random.Random) -> bytes:
-    kind = rng.randrange(9)
-    if kind == 0:
-        return _flip(sample, rng)
-    if kind == 1:
-        return _set_byte(sample, rng)
-    if kind == 2:
-        return _truncate(sample, rng)
-    if kind == 3:  # splice
-        return sample[:rng.randint(0, len(sample))] + other[rng.randint(0, len(other)):]
-    if kind == 4:
-        return _length_edit(sample, rng)
-    if kind == 5:
-        return _fspec_edit(sample, rng)
-    if kind == 6:
-        return _count_edit(sample, rng)
-    if kind == 7:  # blocks of two datagrams back to back, then mutated again
-        return _flip(sample + other, rng)
-    return rng.randbytes(rng.randint(0, 96))
+def _doubled(data: bytes, other: bytes, rng: random.Random) -> bytes:
+    """Blocks of two datagrams back to back, then bit flips."""
+    return flip(data + other, rng)
+
+
+mutate = Mutator(byte_values=(0x00, 0x01, 0x7F, 0x80, 0xFE, 0xFF),
+                 edits=(_length_edit, _fspec_edit, _count_edit, _doubled),
+                 keep_head_p=0.7, max_random=96)
+"""Bit flips, byte edits, truncations, splices, LEN, FSPEC and count edits, doubled
+datagrams, random bytes."""
 
 
 # ------------------------------------------------------------------ targets
@@ -168,48 +135,19 @@ class Targets:
         self.measurements += len(to_measurements(stamped, SITE, "radar"))
 
 
-def _slow_again(data: bytes, budget_s: float) -> float | None:
-    """Re-time a slow input alone (the machine is shared: a hang is slow twice)."""
-    t0 = time.perf_counter()
-    with contextlib.suppress(Exception):  # a crash is reported by the first run
-        Targets().run(data, random.Random(0))
-    took_s = time.perf_counter() - t0
-    return took_s if took_s > budget_s else None
-
-
 def fuzz(n: int, seed: int = 0, budget_s: float = 0.25) -> dict[str, Any]:
     """Fuzz ``n`` inputs; counts crashes (with input hex) and hangs (over ``budget_s``)."""
     for name in ("skyfence.formats.errors", "skyfence.formats.asterix"):
         logging.getLogger(name).setLevel(logging.ERROR)  # rejections are counted, not logged
-    rng = random.Random(seed)
     pool = real_datagrams() + own_datagrams()
     targets = Targets()
-    crashes: list[dict[str, str]] = []
-    hangs: list[dict[str, Any]] = []
-    n_crashes = n_hangs = 0
-    slowest_s = 0.0
-    start = time.perf_counter()
-    for _ in range(n):
-        data = mutate(rng.choice(pool), rng.choice(pool), rng)
-        t0 = time.perf_counter()
-        try:
-            targets.run(data, rng)
-        except Exception as error:  # the point: anything but DecodeError is a crash
-            n_crashes += 1
-            if len(crashes) < 20:
-                crashes.append({"input_hex": data.hex(), "error": repr(error),
-                                "where": traceback.format_exc(limit=-2)})
-        took_s = time.perf_counter() - t0
-        slowest_s = max(slowest_s, took_s)
-        again_s = _slow_again(data, budget_s) if took_s > budget_s else None
-        if again_s is not None:
-            n_hangs += 1
-            if len(hangs) < 20:
-                hangs.append({"input_hex": data.hex(), "seconds": round(again_s, 4)})
-    return {"inputs": n, "seed": seed, "seeds": len(pool), "crashes": n_crashes,
-            "crash_examples": crashes, "hangs": n_hangs, "hang_examples": hangs,
-            "budget_s": budget_s, "slowest_input_s": round(slowest_s, 5),
-            "seconds": round(time.perf_counter() - start, 2),
+
+    def make_input(rng: random.Random) -> tuple[bytes, None]:
+        return mutate(rng.choice(pool), rng.choice(pool), rng), None
+
+    result = run_fuzz(n, seed, make_input, lambda data, _, rng: targets.run(data, rng),
+                      budget_s, retime=lambda data, _: Targets().run(data, random.Random(0)))
+    return {**result, "seeds": len(pool),
             "records_decoded": targets.records, "measurements": targets.measurements,
             "strict_decode_errors": dict(targets.reasons.most_common()),
             "live_rejections": dict(targets.live.rejections.by_reason.most_common())}
@@ -250,15 +188,5 @@ def decode_rate(seconds: float = 5.0) -> dict[str, Any]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--rate-seconds", type=float, default=5.0)
-    args = parser.parse_args()
-    report = {"fuzz": fuzz(args.n, args.seed), "decode_rate": decode_rate(args.rate_seconds)}
-    print(json.dumps(report, indent=2))
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, fuzz, decode_rate)

@@ -22,12 +22,11 @@ import argparse
 import contextlib
 import json
 import random
-import signal
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from fuzzing import flip, run_fuzz, splice
 from skyfence.formats.errors import DecodeError, Rejections
 from skyfence.formats.remoteid_frames import (
     LINK_DECODERS,
@@ -62,7 +61,6 @@ PER_INPUT_BUDGET_S = 0.25
 the machine may be shared)."""
 HARD_LIMIT_CPU_S = 5.0
 """CPU seconds after which an input is interrupted (SIGVTALRM) and reported as a hang."""
-MAX_RECORDED = 20
 
 Sample = tuple[int | str, bytes]
 
@@ -140,101 +138,64 @@ def _length_edit(rng: random.Random, data: bytearray) -> None:
 
 def mutate(rng: random.Random, data: bytes, other: bytes) -> bytes:
     """One to three random mutations of ``data`` (``other``: a second sample to splice)."""
-    out = bytearray(data)
+    out = data
     for _ in range(rng.randint(1, 3)):
         choice = rng.random()
         if not out:
-            out = bytearray(rng.randbytes(rng.randint(1, 64)))
+            out = rng.randbytes(rng.randint(1, 64))
         elif choice < 0.35:
-            for _ in range(rng.randint(1, 8)):
-                out[rng.randrange(len(out))] ^= 1 << rng.randrange(8)
+            out = flip(out, rng)
         elif choice < 0.5:
-            del out[rng.randrange(len(out) + 1):]
+            out = out[:rng.randrange(len(out) + 1)]
         elif choice < 0.62:
-            cut, cut_other = rng.randrange(len(out) + 1), rng.randrange(len(other) + 1)
-            out = out[:cut] + bytearray(other[cut_other:])
+            out = splice(out, other, rng)
         elif choice < 0.85:
-            _length_edit(rng, out)
+            edited = bytearray(out)
+            _length_edit(rng, edited)
+            out = bytes(edited)
         elif choice < 0.93:
             at = rng.randrange(len(out) + 1)
-            out[at:at] = rng.randbytes(rng.randint(1, 8))
+            out = out[:at] + rng.randbytes(rng.randint(1, 8)) + out[at:]
         else:
             at = rng.randrange(len(out))
-            del out[at: at + rng.randint(1, 8)]
-    return bytes(out)
-
-
-class _HangError(Exception):
-    pass
-
-
-def _alarm(_signum: int, _frame: object) -> None:
-    raise _HangError
-
-
-def _run_one(decoders: dict[int | str, RemoteIdDecoder], link: int | str, data: bytes,
-             rx_utc_s: float) -> None:
-    for fix in decoders[link].feed(data, rx_utc_s):
-        with contextlib.suppress(DecodeError):
-            fix_to_measurement(fix, "fuzz", 0.0)
+            out = out[:at] + out[at + rng.randint(1, 8):]
+    return out
 
 
 def fuzz(n: int, seed: int) -> dict[str, Any]:
     """Run ``n`` inputs; returns counts, crashes (with input hex) and hangs."""
-    rng = random.Random(seed)
     real = real_samples()
     samples = all_samples()
     links = sorted({link for link, _ in samples}, key=str)
     decoders = {link: RemoteIdDecoder(link, rejections=Rejections(log_first=0))
                 for link in links}
-    crashes: list[dict[str, str]] = []
-    hangs: list[dict[str, Any]] = []
-    n_crash = n_hang = 0
-    hard_timeout = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGVTALRM, _alarm) if hard_timeout else None
-    started = time.perf_counter()
-    try:
-        for i in range(n):
-            if rng.random() < 0.05:
-                link, data = rng.choice(links), rng.randbytes(rng.randint(0, 300))
-            else:
-                link, base = rng.choice(samples)
-                data = mutate(rng, base, rng.choice(samples)[1])
-            t0 = time.process_time()
-            try:
-                if hard_timeout:
-                    signal.setitimer(signal.ITIMER_VIRTUAL, HARD_LIMIT_CPU_S)
-                _run_one(decoders, link, data, 1.7e9 + i * 0.01)
-            except _HangError:
-                n_hang += 1
-                if len(hangs) < MAX_RECORDED:
-                    hangs.append({"link": str(link), "cpu_seconds": HARD_LIMIT_CPU_S,
-                                  "input_hex": data.hex()})
-                continue
-            except Exception as error:  # any escape is the finding
-                n_crash += 1
-                if len(crashes) < MAX_RECORDED:
-                    crashes.append({"link": str(link), "error": repr(error),
-                                    "input_hex": data.hex()})
-            finally:
-                if hard_timeout:
-                    signal.setitimer(signal.ITIMER_VIRTUAL, 0.0)
-            spent = time.process_time() - t0
-            if spent > PER_INPUT_BUDGET_S:
-                n_hang += 1
-                if len(hangs) < MAX_RECORDED:
-                    hangs.append({"link": str(link), "cpu_seconds": spent, "input_hex": data.hex()})
-    finally:
-        if hard_timeout and previous is not None:
-            signal.signal(signal.SIGVTALRM, previous)
+    inputs = 0
+
+    def make_input(rng: random.Random) -> tuple[bytes, tuple[int | str, float]]:
+        nonlocal inputs
+        rx_utc_s = 1.7e9 + inputs * 0.01
+        inputs += 1
+        if rng.random() < 0.05:
+            link = rng.choice(links)
+            return rng.randbytes(rng.randint(0, 300)), (link, rx_utc_s)
+        link, base = rng.choice(samples)
+        return mutate(rng, base, rng.choice(samples)[1]), (link, rx_utc_s)
+
+    def decode(data: bytes, context: tuple[int | str, float], _rng: random.Random) -> None:
+        link, rx_utc_s = context
+        for fix in decoders[link].feed(data, rx_utc_s):
+            with contextlib.suppress(DecodeError):
+                fix_to_measurement(fix, "fuzz", 0.0)
+
+    result = run_fuzz(n, seed, make_input, decode, PER_INPUT_BUDGET_S,
+                      clock=time.process_time, hard_limit_s=HARD_LIMIT_CPU_S,
+                      label=lambda context: {"link": str(context[0])})
     rejected: dict[str, int] = {}
     for decoder in decoders.values():
         for reason, count in decoder.rejections.by_reason.items():
             rejected[reason] = rejected.get(reason, 0) + count
-    return {"inputs": n, "seed": seed, "samples": len(samples), "real_samples": len(real),
-            "crashes": n_crash, "hangs": n_hang, "crash_examples": crashes,
-            "hang_examples": hangs, "rejected_by_reason": rejected,
-            "seconds": round(time.perf_counter() - started, 2)}
+    return {**result, "samples": len(samples), "real_samples": len(real),
+            "rejected_by_reason": rejected}
 
 
 def decode_rate(seconds: float) -> dict[str, Any]:

@@ -26,20 +26,18 @@ is re-timed alone; slow twice is a hang.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import logging
 import math
 import random
 import time
-import traceback
 from collections import Counter
 from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from fuzzing import Mutator, flip, main, run_fuzz
 from skyfence.formats.errors import DecodeError
 from skyfence.formats.sapient import convert, framing, samples, validate
 from skyfence.formats.sapient.convert import NodeSensor, SapientMessage
@@ -63,28 +61,7 @@ def seeds() -> list[SapientMessage]:
 
 
 # ---------------------------------------------------------------- byte mutations
-def _flip(data: bytes, rng: random.Random) -> bytes:
-    out = bytearray(data)
-    for _ in range(rng.randint(1, 8)):
-        if out:
-            out[rng.randrange(len(out))] ^= 1 << rng.randrange(8)
-    return bytes(out)
-
-
-def _set_byte(data: bytes, rng: random.Random) -> bytes:
-    if not data:
-        return data
-    i = rng.randrange(len(data))
-    value = rng.choice((0x00, 0xFF, 0x7F, 0x80, 0x08, 0x0A, 0x12, 0x22, 0x3A, rng.randrange(256)))
-    return data[:i] + bytes((value,)) + data[i + 1:]
-
-
-def _truncate(data: bytes, rng: random.Random) -> bytes:
-    cut = rng.randint(0, len(data))
-    return data[:cut] if rng.random() < 0.5 else data[cut:]
-
-
-def _length_edit(data: bytes, rng: random.Random) -> bytes:
+def _length_edit(data: bytes, _other: bytes, rng: random.Random) -> bytes:
     """A new length prefix (the payload kept): short, long, huge."""
     body = data[framing.HEADER.size:]
     length = rng.choice((0, 1, len(body) - 1, len(body) + 1, len(body) * 2, MAX_BYTES,
@@ -92,22 +69,15 @@ def _length_edit(data: bytes, rng: random.Random) -> bytes:
     return framing.HEADER.pack(max(length, 0) & 0xFFFFFFFF) + body
 
 
-def mutate_bytes(sample: bytes, other: bytes, rng: random.Random) -> bytes:
-    kind = rng.randrange(7)
-    if kind == 0:
-        return _flip(sample, rng)
-    if kind == 1:
-        return _set_byte(sample, rng)
-    if kind == 2:
-        return _truncate(sample, rng)
-    if kind == 3:  # splice
-        return sample[:rng.randint(0, len(sample))] + other[rng.randint(0, len(other)):]
-    if kind == 4:
-        return _length_edit(sample, rng)
-    if kind == 5:  # the payload's bytes mutated, the framing right
-        body = _flip(sample[framing.HEADER.size:], rng)
-        return framing.frame(body)
-    return rng.randbytes(rng.randint(0, 64))
+def _payload_flip(data: bytes, _other: bytes, rng: random.Random) -> bytes:
+    """The payload's bytes mutated, the framing right."""
+    return framing.frame(flip(data[framing.HEADER.size:], rng))
+
+
+mutate_bytes = Mutator(byte_values=(0x00, 0xFF, 0x7F, 0x80, 0x08, 0x0A, 0x12, 0x22, 0x3A),
+                       edits=(_length_edit, _payload_flip))
+"""Bit flips, byte edits, truncations, splices, length-prefix edits, payload flips,
+random bytes."""
 
 
 # ---------------------------------------------------------------- field mutations
@@ -220,30 +190,16 @@ class Target:
             self.outcomes[kind or "none"] += 1
 
 
-def _slow_again(data: bytes, budget_s: float) -> float | None:
-    """Re-time a slow input alone: its time if still over budget (a hang)."""
-    t0 = time.perf_counter()
-    with contextlib.suppress(Exception):
-        Target().run(data, random.Random(0))
-    took_s = time.perf_counter() - t0
-    return took_s if took_s > budget_s else None
-
-
 def fuzz(n: int, seed: int = 0, budget_s: float = 0.25) -> dict[str, Any]:
     """Fuzz ``n`` inputs; counts crashes (with input hex) and hangs (over ``budget_s``)."""
     logging.getLogger("skyfence.formats.errors").setLevel(logging.ERROR)
     logging.getLogger("skyfence.formats.sapient").setLevel(logging.ERROR)
-    rng = random.Random(seed)
     messages = seeds()
     framed = [framing.frame(m) for m in messages]
     target = Target()
-    crashes: list[dict[str, str]] = []
-    hangs: list[dict[str, Any]] = []
-    n_crashes = n_hangs = 0
     kinds: Counter[str] = Counter()
-    slowest_s = 0.0
-    start = time.perf_counter()
-    for _ in range(n):
+
+    def make_input(rng: random.Random) -> tuple[bytes, None]:
         r = rng.random()
         if r < 0.55:
             data = mutate_bytes(rng.choice(framed), rng.choice(framed), rng)
@@ -255,25 +211,11 @@ def fuzz(n: int, seed: int = 0, budget_s: float = 0.25) -> dict[str, Any]:
             data = rng.choice(framed)
             kinds["valid"] += 1
         target.reset()
-        t0 = time.perf_counter()
-        try:
-            target.run(data, rng)
-        except Exception as error:  # the point: anything but DecodeError is a crash
-            n_crashes += 1
-            if len(crashes) < 20:
-                crashes.append({"input_hex": data.hex(), "error": repr(error),
-                                "where": traceback.format_exc(limit=-2)})
-        took_s = time.perf_counter() - t0
-        slowest_s = max(slowest_s, took_s)
-        again_s = _slow_again(data, budget_s) if took_s > budget_s else None
-        if again_s is not None:
-            n_hangs += 1
-            if len(hangs) < 20:
-                hangs.append({"input_hex": data.hex(), "seconds": round(again_s, 4)})
-    return {"inputs": n, "seed": seed, "mutations": dict(kinds), "crashes": n_crashes,
-            "crash_examples": crashes, "hangs": n_hangs, "hang_examples": hangs,
-            "budget_s": budget_s, "slowest_input_s": round(slowest_s, 5),
-            "seconds": round(time.perf_counter() - start, 2),
+        return data, None
+
+    result = run_fuzz(n, seed, make_input, lambda data, _, rng: target.run(data, rng),
+                      budget_s, retime=lambda data, _: Target().run(data, random.Random(0)))
+    return {**result, "mutations": dict(kinds),
             "outcomes": dict(target.outcomes.most_common()),
             "measurements_emitted": target.emitted,
             "rejections": dict(target.node.rejections.by_reason.most_common())}
@@ -318,15 +260,5 @@ def decode_rate(seconds: float = 5.0) -> dict[str, Any]:
             "passes": passes, "seconds": round(elapsed, 2)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--rate-seconds", type=float, default=5.0)
-    args = parser.parse_args()
-    report = {"fuzz": fuzz(args.n, args.seed), "decode_rate": decode_rate(args.rate_seconds)}
-    print(json.dumps(report, indent=2))
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, fuzz, decode_rate)

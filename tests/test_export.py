@@ -1,6 +1,6 @@
 """``skyfence export``: stored track states and alerts as CSV and GeoJSON
 (report/export.py), on a small hand-made store — SQLite, and PostgreSQL (a real
-server on loopback, as in test_store.py: skipped without the binaries unless
+server on loopback, tests/conftest.py: skipped without the binaries unless
 SKYFENCE_REQUIRE_PG=1)."""
 
 from __future__ import annotations
@@ -8,9 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-from collections.abc import Iterator
-from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +22,6 @@ from skyfence.report.html import health_spans
 from skyfence.scenario.dump import dump_scenario
 from skyfence.scenario.model import Scenario
 from skyfence.store import open_store
-from skyfence.store.pgserver import LocalPostgres, find_pg_bin
 
 SITE = Scenario.model_validate({
     "name": "export-test", "duration_s": 10,
@@ -54,27 +50,10 @@ def alert(aid: str, kind: str, t0: float, t1: float | None, tracks: list[int],
             "sensor": sensor, "acked_by": None, "t_ack": None}
 
 
-_db_numbers = count()
-
-
-@pytest.fixture(scope="module")
-def pg_server() -> Iterator[LocalPostgres]:
-    if find_pg_bin() is None:
-        reason = "PostgreSQL server binaries not found (make test installs them)"
-        if os.environ.get("SKYFENCE_REQUIRE_PG") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with LocalPostgres() as server:
-        yield server
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'events.sqlite'}"
-    else:
-        server: LocalPostgres = request.getfixturevalue("pg_server")
-        url = server.create_database(f"export{next(_db_numbers)}")
+@pytest.fixture
+def store_url(store_url: str) -> str:
+    """The empty store of each backend (conftest.py), filled with five ticks."""
+    url = store_url
     alerts = {"A-1": alert("A-1", "new_noncooperative_drone", 1.0, 3.0, [1]),
               "A-2": alert("A-2", "swarm_detected", 2.0, None, [], swarm=5),
               "A-3": alert("A-3", "sensor_silent", 3.0, None, [], sensor="radar-1")}

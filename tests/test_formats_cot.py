@@ -3,6 +3,7 @@ and parsed with xml.etree."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import xml.etree.ElementTree as ET
 from datetime import datetime
@@ -12,7 +13,7 @@ import pymap3d
 import pytest
 
 from skyfence.formats.cot import CotSender, CotSettings, cot_type, iso_utc
-from skyfence.live.hub import Snapshot
+from skyfence.live.hub import Hub, Snapshot, follow
 
 ORIGIN = (51.0, -1.0, 50.0)
 EPOCH = 1_763_769_600.0  # 2025-11-22T00:00:00Z
@@ -90,6 +91,34 @@ def test_each_tick_s_tracks_arrive_as_cot_events() -> None:
     remarks = first.findtext("detail/remarks")
     assert remarks is not None and remarks.startswith("drone p=0.90")
     assert "critical-zone" in (by_uid["skyfence.base.T2"][0].findtext("detail/remarks") or "")
+
+
+def test_following_the_hub_sends_every_published_tick_until_stop() -> None:
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(5)
+    sender = CotSender(ORIGIN, EPOCH, "127.0.0.1", rx.getsockname()[1], site="base")
+
+    async def run() -> None:
+        hub, stop = Hub(), asyncio.Event()
+        task = asyncio.create_task(follow(hub, stop, sender.send, "cot"))
+        await asyncio.sleep(0)  # subscribed
+        for t in (10.0, 11.0):
+            hub.publish(Snapshot(t, {1: track(1, "drone")}))
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        hub.publish(Snapshot(12.0, {1: track(1, "drone")}))  # after stop: not sent
+        assert hub.subscribers == 0
+
+    try:
+        asyncio.run(run())
+        times = [ET.fromstring(rx.recv(65_536)).attrib["time"] for _ in range(2)]
+    finally:
+        sender.close()
+        rx.close()
+    assert times == ["2025-11-22T00:00:10.000Z", "2025-11-22T00:00:11.000Z"]
+    assert sender.sent == 2
 
 
 def test_cot_times_are_iso_utc_with_milliseconds() -> None:

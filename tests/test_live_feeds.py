@@ -114,12 +114,15 @@ def test_live_feeds_in_and_out(tmp_path: Path) -> None:
          "--port", str(port), "--store", f"sqlite:///{tmp_path / 'events.sqlite'}"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=read_lines, args=(proc.stdout, lines), daemon=True).start()
+    reader = threading.Thread(target=read_lines, args=(proc.stdout, lines), daemon=True)
+    reader.start()
+    seen: list[str] = []  # every line, for the summary at the end
     try:
         token = None
         deadline = time.monotonic() + 30
         while token is None and time.monotonic() < deadline:
-            m = re.search(r"Bearer (\S+)\)", lines.get(timeout=30))
+            seen.append(lines.get(timeout=30))
+            m = re.search(r"Bearer (\S+)\)", seen[-1])
             token = m.group(1) if m else None
         assert token is not None
         auth = {"Authorization": f"Bearer {token}"}
@@ -139,7 +142,10 @@ def test_live_feeds_in_and_out(tmp_path: Path) -> None:
                                (cat062, lambda d: records.extend(asterix.parse(d)))):
                 with contextlib.suppress(TimeoutError):
                     take(sock.recv(65536))
-            r = httpx.get(f"http://127.0.0.1:{port}/api/tracks", headers=auth, timeout=5)
+            try:  # (the URL is printed before uvicorn listens)
+                r = httpx.get(f"http://127.0.0.1:{port}/api/tracks", headers=auth, timeout=5)
+            except httpx.ConnectError:
+                continue
             if r.status_code == 200:
                 tracked = [t for t in r.json() if t["cooperative_id"] == "48520a"]
         assert tracked, "the ADS-B aircraft was not tracked"
@@ -159,13 +165,17 @@ def test_live_feeds_in_and_out(tmp_path: Path) -> None:
         stop.set()
         proc.send_signal(signal.SIGINT)
         try:
-            out, _ = proc.communicate(timeout=20)
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
         receiver.close()
         cot.close()
         cat062.close()
+    reader.join(10)  # the reader thread owns stdout: take what it read
+    while not lines.empty():
+        seen.append(lines.get())
+    out = "".join(seen)
     assert proc.returncode == 0, out
     summary = json.loads(out[out.index("\n{") + 1:])
     feeds = {f["feed"].split()[1]: f for f in summary["feeds"]}

@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ import pytest
 
 from skyfence.cli import main
 from skyfence.store import open_store
-from skyfence.store.pgserver import LocalPostgres, find_pg_bin
 
 SITE = ["--site", "spoofing", "--set", "duration_s=130"]
 CRASH_T = 75.0  # scenario seconds; the spoofing alerts start from ~40 s
@@ -155,28 +153,6 @@ def test_no_measurement_is_stored_twice(history: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------- a clean stop, on both backends
-@pytest.fixture(scope="module")
-def pg_server() -> Iterator[LocalPostgres]:
-    if find_pg_bin() is None:
-        reason = "PostgreSQL server binaries not found (make test installs them)"
-        if os.environ.get("SKYFENCE_REQUIRE_PG") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    server = LocalPostgres().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'events.sqlite'}"
-    server: LocalPostgres = request.getfixturevalue("pg_server")
-    return server.create_database("restart")
-
-
 def _alerts(url: str) -> tuple[list[float], set[tuple[Any, ...]]]:
     with open_store(url, flush_interval_s=None) as store:
         return store.tick_times(0, 1e9), {(a["alert_id"], a["kind"], a["t_start"], a["t_end"])

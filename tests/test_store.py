@@ -1,10 +1,11 @@
 """The event store on SQLite and on a real PostgreSQL server started on loopback.
 
-The PostgreSQL server comes from :class:`skyfence.store.pgserver.LocalPostgres`
-(``initdb`` + ``pg_ctl`` into a temp dir; as an unprivileged user when run as
-root). ``make test`` installs the server binaries when missing and sets
-``SKYFENCE_REQUIRE_PG=1``, so there a missing server fails the run; a bare
-``pytest`` without the binaries skips the PostgreSQL cases with the reason shown.
+The fixtures are in tests/conftest.py: the PostgreSQL server comes from
+:class:`skyfence.store.pgserver.LocalPostgres` (``initdb`` + ``pg_ctl`` into a temp
+dir; as an unprivileged user when run as root). ``make test`` installs the server
+binaries when missing and sets ``SKYFENCE_REQUIRE_PG=1``, so there a missing server
+fails the run; a bare ``pytest`` without the binaries skips the PostgreSQL cases
+with the reason shown.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
-from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -27,34 +26,8 @@ import pytest
 
 from skyfence.live.hub import Snapshot
 from skyfence.store import SCHEMA_VERSION, StoreError, open_store
-from skyfence.store.pgserver import LocalPostgres, find_pg_bin
+from skyfence.store.pgserver import LocalPostgres
 from skyfence.store.sql import SqlStore
-
-BACKENDS = ["sqlite", "postgresql"]
-_db_numbers = count()
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[LocalPostgres]:
-    if find_pg_bin() is None:
-        reason = "PostgreSQL server binaries not found (make test installs them)"
-        if os.environ.get("SKYFENCE_REQUIRE_PG") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    server = LocalPostgres().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty store location for each backend."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'events.db'}"
-    server: LocalPostgres = request.getfixturevalue("pg_server")
-    return server.create_database(f"t{next(_db_numbers)}")
 
 
 def _track(tid: int, t: float) -> dict[str, Any]:

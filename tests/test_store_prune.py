@@ -1,14 +1,11 @@
 """Store retention (``retain_s``, ``skyfence run --retain``), the meta table
 (``set_meta``/``get_meta``) and ``forget_after``, on SQLite and on a real
-PostgreSQL server (started as in tests/test_store.py)."""
+PostgreSQL server (the fixtures of tests/conftest.py)."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Iterator
-from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -17,32 +14,7 @@ import pytest
 from skyfence.cli import main
 from skyfence.live.hub import Snapshot
 from skyfence.store import StoreError, open_store
-from skyfence.store.pgserver import LocalPostgres, find_pg_bin
 from skyfence.store.sql import SqlStore
-
-_db_numbers = count()
-
-
-@pytest.fixture(scope="module")
-def pg_server() -> Iterator[LocalPostgres]:
-    if find_pg_bin() is None:
-        reason = "PostgreSQL server binaries not found (make test installs them)"
-        if os.environ.get("SKYFENCE_REQUIRE_PG") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    server = LocalPostgres().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'events.db'}"
-    server: LocalPostgres = request.getfixturevalue("pg_server")
-    return server.create_database(f"p{next(_db_numbers)}")
 
 
 def _snapshot(t: float) -> Snapshot:

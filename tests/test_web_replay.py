@@ -8,7 +8,7 @@ watches tracks move, acknowledges a real alert (the store records it), opens
 a track, goes back a minute on the time bar and reads the recorded picture
 (checked against the store), replays at 16x and returns to live.
 
-Skipped without /usr/bin/chromium, as tests/test_web_ui.py (which see).
+Skipped without /usr/bin/chromium, as tests/test_web_ui.py (tests/chromium.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from chromium import Page, expect  # skips this module without Chromium and Playwright
 from skyfence.api import create_app
 from skyfence.api.tokens import tokens_from
 from skyfence.demo import FastForwardPacer
@@ -33,16 +34,6 @@ from skyfence.live.hub import Hub
 from skyfence.live.sources import SimulatedSource
 from skyfence.scenario import load_scenario
 from skyfence.store import SqlStore, open_store
-
-CHROMIUM = "/usr/bin/chromium"
-if not Path(CHROMIUM).exists() or not __import__("importlib.util").util.find_spec("playwright"):
-    if os.environ.get("SKYFENCE_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"{CHROMIUM} or the playwright package is missing (make test "
-                           "installs both)")
-    pytest.skip(f"needs {CHROMIUM} (Debian's chromium) and playwright",
-                allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 OPERATOR = "ops-token"
 FAST_UNTIL_S = 280.0  # night-swarm: tracks from 212 s, alerts from 229 s
@@ -107,25 +98,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     yield srv
     srv.close()
     assert srv.summary is not None and srv.summary["ticks"] > FAST_UNTIL_S
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    p = context.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield p
-    context.close()
-    assert not errors, errors
 
 
 def js(page: Page, expression: str, arg: Any = None) -> Any:

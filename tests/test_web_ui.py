@@ -24,20 +24,11 @@ from typing import Any
 import pytest
 import uvicorn
 
+from chromium import Page, expect  # skips this module without Chromium and Playwright
 from skyfence.api import create_app
 from skyfence.api.tokens import tokens_from
 from skyfence.live.hub import Hub, Snapshot
 from skyfence.scenario.model import Scenario
-
-CHROMIUM = "/usr/bin/chromium"
-if not Path(CHROMIUM).exists() or not __import__("importlib.util").util.find_spec("playwright"):
-    if os.environ.get("SKYFENCE_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"{CHROMIUM} or the playwright package is missing (make test "
-                           "installs both)")
-    pytest.skip(f"needs {CHROMIUM} (Debian's chromium) and playwright",
-                allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 VIEWER, OPERATOR = "view-token", "ops-token"
 
@@ -157,25 +148,6 @@ def server() -> Iterator[Server]:
     yield srv
     srv.server.should_exit = True
     srv.thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    p = context.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield p
-    context.close()
-    assert not errors, errors
 
 
 def login(page: Page, server: Server, token: str) -> None:

@@ -47,7 +47,6 @@ for the people watching, never a command to anything.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import socket
 import xml.etree.ElementTree as ET
@@ -59,7 +58,7 @@ from typing import Any
 
 import pymap3d
 
-from skyfence.live.hub import Hub, Snapshot
+from skyfence.live.hub import Snapshot
 
 DEFAULT_PORT = 6969  # the TAK "SA" multicast group 239.2.3.1:6969 listens here
 _UNKNOWN_ERROR_M = 9_999_999.0  # CoT's "not known" for ce/le
@@ -223,25 +222,6 @@ class CotSender:
                 self.errors += 1
         self.sent += count
         return count
-
-    async def follow(self, hub: Hub, stop: asyncio.Event) -> None:
-        """Send every snapshot the hub publishes until ``stop``."""
-        queue = hub.subscribe()
-        try:
-            while not stop.is_set():
-                get = asyncio.ensure_future(queue.get())
-                halt = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({get, halt}, return_when=asyncio.FIRST_COMPLETED)
-                halt.cancel()
-                if not get.done():
-                    get.cancel()
-                    break
-                if get.result().get("type") == "dropped":
-                    queue = hub.subscribe()
-                if hub.latest is not None:
-                    self.send(hub.latest)
-        finally:
-            hub.unsubscribe(queue)
 
     def close(self) -> None:
         self.sock.close()

@@ -54,6 +54,7 @@ from skyfence.formats.remoteid_messages import (
     System,
     decode_messages,
 )
+from skyfence.formats.timebase import nearest_occurrence
 from skyfence.scenario import Scenario
 
 HOUR_S: Final = 3600.0
@@ -74,13 +75,7 @@ advertising PDU from its header, no CRC)."""
 
 def resolve_hour_timestamp(seconds_since_hour: float, rx_utc_s: float) -> float:
     """The UTC time ``seconds_since_hour`` past an hour, within +-30 min of ``rx_utc_s``."""
-    hour_start = math.floor(rx_utc_s / HOUR_S) * HOUR_S
-    candidate = hour_start + seconds_since_hour
-    if candidate - rx_utc_s > HOUR_S / 2:
-        candidate -= HOUR_S
-    elif rx_utc_s - candidate > HOUR_S / 2:
-        candidate += HOUR_S
-    return candidate
+    return nearest_occurrence(seconds_since_hour, HOUR_S, rx_utc_s)
 
 
 @dataclass

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skyfence.formats.errors import Rejections
-from skyfence.live.hub import Hub, Snapshot
+from skyfence.live.hub import Hub, Snapshot, follow
 from skyfence.live.push_source import PushSource
 from skyfence.scenario import Scenario
 from skyfence.scenario.model import FeedIn, FeedOut
@@ -261,7 +261,7 @@ class LiveFeeds:
             self._closers.append(close_cat062)
         else:
             send = await self._sapient_parent(out, origin, port)
-        self._tasks.append(asyncio.create_task(follow_hub(hub, stop, send, f"outputs.{k}")))
+        self._tasks.append(asyncio.create_task(follow(hub, stop, send, f"outputs.{k}")))
 
     async def _sapient_parent(self, out: FeedOut, origin: tuple[float, float, float],
                               port: int) -> Callable[[Snapshot], Any]:
@@ -272,36 +272,6 @@ class LiveFeeds:
         await client.connect()
         self._closers.append(client.close)
         return client.send
-
-
-async def follow_hub(hub: Hub, stop: asyncio.Event, send: Callable[[Snapshot], Any],
-                     name: str = "output") -> None:
-    """Call ``send`` (plain or async) with every snapshot the hub publishes, until
-    ``stop``; a send that fails is logged and the next tick tried."""
-    queue = hub.subscribe()
-    halt = asyncio.ensure_future(stop.wait())
-    try:
-        while True:
-            get = asyncio.ensure_future(queue.get())
-            await asyncio.wait({get, halt}, return_when=asyncio.FIRST_COMPLETED)
-            if not get.done():
-                get.cancel()
-                return
-            if get.result().get("type") == "dropped":
-                hub.unsubscribe(queue)
-                queue = hub.subscribe()
-            snapshot = hub.latest
-            if snapshot is None:
-                continue
-            try:
-                sent = send(snapshot)
-                if asyncio.iscoroutine(sent):
-                    await sent
-            except Exception:
-                log.exception("%s: sending tick %s failed", name, snapshot.t_s)
-    finally:
-        halt.cancel()
-        hub.unsubscribe(queue)
 
 
 class _Datagrams(asyncio.DatagramProtocol):

@@ -25,12 +25,15 @@ are plain JSON-ready dicts:
 No I/O and no asyncio here beyond the subscriber queues (put without
 waiting; a subscriber that falls more than ``max_queue`` deltas behind is
 dropped, finds ``{"type": "dropped"}`` as the last message in its queue, and
-must resubscribe for a fresh snapshot).
+must resubscribe for a fresh snapshot) and :func:`follow`, the loop every
+output (CoT, CAT062, SAPIENT parent) runs: hand each published snapshot to a
+send function until told to stop, resubscribing when dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +42,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 Record = dict[str, Any]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,3 +178,33 @@ class Hub:
         if self.on_ack is None:
             raise LookupError(f"no engine to acknowledge alert {alert_id!r}")
         return self.on_ack(alert_id, operator, t_s)
+
+
+async def follow(hub: Hub, stop: asyncio.Event, send: Callable[[Snapshot], Any],
+                 name: str = "output") -> None:
+    """Call ``send`` (plain or async) with every snapshot the hub publishes, until
+    ``stop``; a send that fails is logged and the next tick tried."""
+    queue = hub.subscribe()
+    halt = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            get = asyncio.ensure_future(queue.get())
+            await asyncio.wait({get, halt}, return_when=asyncio.FIRST_COMPLETED)
+            if not get.done():
+                get.cancel()
+                return
+            if get.result().get("type") == "dropped":
+                hub.unsubscribe(queue)
+                queue = hub.subscribe()
+            snapshot = hub.latest
+            if snapshot is None:
+                continue
+            try:
+                sent = send(snapshot)
+                if asyncio.iscoroutine(sent):
+                    await sent
+            except Exception:
+                log.exception("%s: sending tick %s failed", name, snapshot.t_s)
+    finally:
+        halt.cancel()
+        hub.unsubscribe(queue)

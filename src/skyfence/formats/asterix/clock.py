@@ -16,9 +16,8 @@ at midnight) and no date. :class:`DayClock` places each time of day on the UTC l
 
 from __future__ import annotations
 
-import math
-
 from skyfence.formats.asterix.fields import SECONDS_PER_DAY
+from skyfence.formats.timebase import nearest_occurrence
 
 
 class DayClock:
@@ -43,10 +42,4 @@ class DayClock:
 
 def nearest_utc_s(time_of_day_s: float, reference_utc_s: float) -> float:
     """The UTC time with this time of day that lies nearest ``reference_utc_s``."""
-    midnight = math.floor(reference_utc_s / SECONDS_PER_DAY) * SECONDS_PER_DAY
-    utc_s = midnight + time_of_day_s
-    if utc_s - reference_utc_s > SECONDS_PER_DAY / 2:
-        utc_s -= SECONDS_PER_DAY
-    elif reference_utc_s - utc_s > SECONDS_PER_DAY / 2:
-        utc_s += SECONDS_PER_DAY
-    return utc_s
+    return nearest_occurrence(time_of_day_s, SECONDS_PER_DAY, reference_utc_s)

@@ -36,7 +36,7 @@ from skyfence.formats.sapient import convert, framing, validate
 from skyfence.formats.sapient.convert import SapientMessage
 from skyfence.formats.sapient.proto.sapient_msg.bsi_flex_335_v2_0 import status_report_pb2
 from skyfence.formats.sapient.ulid import UlidGenerator
-from skyfence.live.hub import Hub, Snapshot
+from skyfence.live.hub import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -205,25 +205,6 @@ class SapientClient:
         assert self._writer is not None
         await self._writer.drain()
         return len(msgs)
-
-    async def follow(self, hub: Hub, stop: asyncio.Event) -> None:
-        """Send every snapshot the hub publishes until ``stop``."""
-        queue = hub.subscribe()
-        try:
-            while not stop.is_set():
-                get = asyncio.ensure_future(queue.get())
-                halt = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({get, halt}, return_when=asyncio.FIRST_COMPLETED)
-                halt.cancel()
-                if not get.done():
-                    get.cancel()
-                    break
-                if get.result().get("type") == "dropped":
-                    queue = hub.subscribe()
-                if hub.latest is not None:
-                    await self.send(hub.latest)
-        finally:
-            hub.unsubscribe(queue)
 
     async def close(self) -> None:
         if self._listen is not None:
