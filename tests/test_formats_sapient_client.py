@@ -5,6 +5,7 @@ ULIDs across ticks, the Alerts, and the answer to a Task."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import pymap3d
@@ -150,3 +151,63 @@ def test_ids_of_tracks_gone_are_forgotten() -> None:
 def test_a_refused_registration_is_a_user_error() -> None:
     with pytest.raises(UserError, match="no room"):
         asyncio.run(talk(Parent(accept=False)))
+
+
+def test_a_lost_parent_is_reconnected_and_tracks_keep_their_ulids() -> None:
+    """live.feeds.ParentSender: the parent drops the first connection after one tick;
+    the next tick connects again and track 1 is the same object (ULID) there."""
+    from skyfence.live.feeds import ParentSender
+
+    async def scenario() -> tuple[list[list[str]], ParentSender]:
+        seen: list[list[str]] = []  # object ids of each connection's DetectionReports
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            ids: list[str] = []
+            seen.append(ids)
+            frames = framing.FrameReader()
+            while chunk := await reader.read(65_536):
+                for payload in frames.feed(chunk):
+                    msg = framing.parse(payload)
+                    kind = msg.WhichOneof("content")
+                    if kind == "registration":
+                        writer.write(framing.frame(
+                            convert.registration_ack(PARENT, EPOCH, msg.node_id, [])))
+                        await writer.drain()
+                    elif kind == "detection_report":
+                        ids.append(msg.detection_report.object_id)
+                if ids and len(seen) == 1:  # the first connection: drop it after a tick
+                    writer.close()
+                    return
+            writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        sender = ParentSender(link(), "127.0.0.1", port, retry_s=0.0)
+        for snap in snapshots()[:3]:
+            await sender.send(snap)
+            await asyncio.sleep(0.1)  # the parent reads; the drop is noticed
+        await sender.close()
+        server.close()
+        await server.wait_closed()
+        return seen, sender
+
+    seen, sender = asyncio.run(scenario())
+    assert sender.connections == 2 and len(seen) == 2
+    assert seen[0] and seen[1] and seen[0][0] == seen[1][-1]  # track 1, one ULID
+    assert sender.dropped_ticks <= 1
+
+
+def test_a_parent_that_is_not_there_costs_ticks_not_the_service() -> None:
+    from skyfence.live.feeds import ParentSender
+
+    async def scenario() -> ParentSender:
+        with socket.socket() as s:  # a port with nobody listening
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        sender = ParentSender(link(), "127.0.0.1", port, retry_s=60.0)
+        for snap in snapshots():
+            assert await sender.send(snap) == 0
+        return sender
+
+    sender = asyncio.run(scenario())
+    assert sender.connections == 0 and sender.dropped_ticks == 4

@@ -265,13 +265,72 @@ class LiveFeeds:
 
     async def _sapient_parent(self, out: FeedOut, origin: tuple[float, float, float],
                               port: int) -> Callable[[Snapshot], Any]:
-        from skyfence.formats.sapient.client import ParentLink, SapientClient
+        from skyfence.formats.sapient.client import ParentLink
 
-        client = SapientClient(ParentLink(origin, out.node_id or self.node_id(),
-                                          self.epoch_utc_s), out.host, port)
-        await client.connect()
-        self._closers.append(client.close)
-        return client.send
+        parent = ParentSender(ParentLink(origin, out.node_id or self.node_id(),
+                                         self.epoch_utc_s), out.host, port)
+        await parent.send(None)  # connect now if it is there; else on a later tick
+        self._closers.append(parent.close)
+        return parent.send
+
+
+class ParentSender:
+    """Ticks to a parent SAPIENT node over one :class:`SapientClient`, connecting
+    again (at most every ``retry_s``) when the parent is down or goes away. The
+    :class:`ParentLink` outlives the connections, so a track keeps its ULID across
+    them; the ticks while the parent is away are not sent (it wants the picture
+    now, not a backlog)."""
+
+    def __init__(self, link: Any, host: str, port: int, retry_s: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.link, self.host, self.port = link, host, port
+        self.retry_s, self.clock = retry_s, clock
+        self.client: Any = None
+        self.connections = self.dropped_ticks = 0
+        self._next_try_s = -float("inf")
+
+    async def send(self, snapshot: Snapshot | None) -> int:
+        """Send ``snapshot`` (None: only connect); messages sent, 0 while away."""
+        from skyfence.errors import UserError
+        from skyfence.formats.sapient.client import SapientClient
+
+        if self.client is not None and not self.client.connected:
+            await self._drop("the parent closed the connection")
+        if self.client is None:
+            if self.clock() < self._next_try_s:
+                self.dropped_ticks += snapshot is not None
+                return 0
+            client = SapientClient(self.link, self.host, self.port)
+            try:
+                await client.connect()
+            except (OSError, ConnectionError, TimeoutError, UserError) as exc:
+                await client.close()
+                self._next_try_s = self.clock() + self.retry_s
+                self.dropped_ticks += snapshot is not None
+                log.warning("SAPIENT parent %s:%d: %s; again in %.0f s", self.host, self.port,
+                            exc, self.retry_s)
+                return 0
+            self.client = client
+            self.connections += 1
+        if snapshot is None:
+            return 0
+        try:
+            sent: int = await self.client.send(snapshot)
+            return sent
+        except (OSError, ConnectionError) as exc:
+            await self._drop(str(exc))
+            self.dropped_ticks += 1
+            return 0
+
+    async def _drop(self, why: str) -> None:
+        log.warning("SAPIENT parent %s:%d lost (%s); reconnecting", self.host, self.port, why)
+        await self.close()
+        self._next_try_s = self.clock() + self.retry_s
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+            self.client = None
 
 
 class _Datagrams(asyncio.DatagramProtocol):

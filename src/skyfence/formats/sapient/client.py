@@ -198,6 +198,11 @@ class SapientClient:
             self._writer.write(framing.frame(msg))
             self.sent += 1
 
+    @property
+    def connected(self) -> bool:
+        """Registered and the parent has not closed the connection."""
+        return self._writer is not None and self._listen is not None and not self._listen.done()
+
     async def send(self, snapshot: Snapshot) -> int:
         """Send this tick's tracks and alerts; how many messages."""
         msgs = self.link.messages(snapshot)
@@ -216,3 +221,4 @@ class SapientClient:
             with contextlib.suppress(ConnectionError, OSError):
                 await self._writer.wait_closed()
             self._writer = None
+            self._listen = None
