@@ -161,6 +161,10 @@ def test_live_feeds_in_and_out(tmp_path: Path) -> None:
         assert abs(ref["I105"]["Lon"]["val"] - 1.23) < 0.05
         health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).json()
         assert health["status"] == "ok"
+        sensors = httpx.get(f"http://127.0.0.1:{port}/api/sensors", headers=auth,
+                            timeout=5).json()
+        radar = next(s for s in sensors if s["id"] == "radar-1")
+        assert radar["health"]["reported"]["source"] == "asterix-cat034"  # alive, turning
     finally:
         stop.set()
         proc.send_signal(signal.SIGINT)

@@ -80,6 +80,7 @@ class LiveFeeds:
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._transports: list[asyncio.BaseTransport] = []
         self._nodes: list[Any] = []  # SAPIENT fusion nodes (their sensors' own reports)
+        self._radar_status: dict[str, dict[str, Any]] = {}  # ASTERIX CAT034, by sensor
 
     def node_id(self) -> str:
         """skyfence's SAPIENT node id for this site: the same at every start."""
@@ -113,10 +114,11 @@ class LiveFeeds:
                 await closer()
 
     def reported_health(self) -> dict[str, dict[str, Any]]:
-        """What SAPIENT nodes last said about themselves, by site sensor id (the newest
-        status when several nodes are one sensor). Called from the engine's thread:
-        it reads a copy of each node's table."""
-        out: dict[str, dict[str, Any]] = {}
+        """What sensors last said about themselves, by site sensor id: SAPIENT nodes'
+        StatusReports (the newest when several nodes are one sensor) and radars'
+        ASTERIX CAT034 service messages. Called from the engine's thread: it reads
+        copies of the tables the feeds write."""
+        out: dict[str, dict[str, Any]] = dict(self._radar_status)
         for node in self._nodes:
             for record in dict(node.nodes_seen).values():
                 rec = record.record()
@@ -169,15 +171,29 @@ class LiveFeeds:
             decoder = remoteid.RemoteIdDecoder(feed.link, rejections=rejections)
             return lambda data, rx, peer: remoteid.to_measurements(
                 decoder.feed(data, rx, peer), site, sensor, epoch)
+        from skyfence.formats.asterix.cat034 import Cat034Message
         from skyfence.formats.asterix.decoder import AsterixDecoder
-        from skyfence.formats.asterix.measurements import MeasurementMaker
+        from skyfence.formats.asterix.measurements import MeasurementMaker, service_status
 
         asterix = AsterixDecoder(rejections, first_day_utc_s=epoch)
-        maker = MeasurementMaker(site, sensor, epoch, feed.radar_sources() or None)
+        radars = feed.radar_sources()
+        maker = MeasurementMaker(site, sensor, epoch, radars or None)
 
         def decode_asterix(data: bytes, rx: float, _peer: str) -> Records:
-            made = (maker.measurement(s) for s in asterix.feed(data, rx))
-            return [m for m in made if m is not None]
+            out = []
+            for stamped in asterix.feed(data, rx):
+                record = stamped.record
+                if isinstance(record, Cat034Message):  # the radar says it is alive
+                    radar = radars.get((record.sac, record.sic), sensor if not radars else None)
+                    if radar is not None:
+                        status = service_status(stamped, radar, epoch)
+                        if status is not None:
+                            self._radar_status[radar] = _radar_report(status)
+                    continue
+                made = maker.measurement(stamped)
+                if made is not None:
+                    out.append(made)
+            return out
         return decode_asterix
 
     def _take(self, handler: Handler, data: bytes, peer: str, stats: FeedStats) -> None:
@@ -272,6 +288,16 @@ class LiveFeeds:
         await parent.send(None)  # connect now if it is there; else on a later tick
         self._closers.append(parent.close)
         return parent.send
+
+
+def _radar_report(status: Mapping[str, Any]) -> dict[str, Any]:
+    """A CAT034 heartbeat (asterix.measurements.service_status) as a sensor's
+    ``reported`` health: alive and turning; ``system`` error on NOGO/overload."""
+    healthy = status.get("healthy")
+    return {"source": "asterix-cat034", "sensor": status["sensor"],
+            "system": "unknown" if healthy is None else ("ok" if healthy else "error"),
+            "t_status": status["t"], "message": status.get("message"),
+            "antenna_period_s": status.get("antenna_period_s")}
 
 
 class ParentSender:
