@@ -77,6 +77,10 @@ def test_round_trip_and_queries(store_url: str) -> None:
         hist = store.track_history(3, 1.0, 3.0)
         assert [r["t"] for r in hist] == [1.0, 2.0, 3.0]
         assert hist[0]["cooperative_id"] == "RID3"
+        # positions read by the database from the stored JSON = the records' own
+        states = store.track_states(1.0, 3.0)
+        assert store.track_positions(1.0, 3.0) == [
+            (r["t"], r["track_id"], *map(float, r["enu_m"])) for r in states]
         assert store.swarms_at(4.0)[0]["members"] == [1, 3]
         assert store.health_at(2.0)[0]["silent"] is True
         meas = store.measurements(1.0, 2.0)

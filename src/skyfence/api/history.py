@@ -79,11 +79,17 @@ def _trails(store: PictureHistory, t0: float, track_ids: list[int]) -> dict[str,
     (one query: every track record of the span, by time)."""
     wanted = set(track_ids)
     out: dict[str, list[list[float]]] = {}
-    for r in store.track_states(t0 - TRAIL_S, t0):
-        tid = int(r["track_id"])
-        if tid in wanted:
-            e, n, u = r["enu_m"][:3]
-            out.setdefault(str(tid), []).append([float(r["t"]), e, n, u])
+    positions = getattr(store, "track_positions", None)  # the event store: SQL does it
+    if positions is not None:
+        for t, tid, e, n, u in positions(t0 - TRAIL_S, t0):
+            if tid in wanted:
+                out.setdefault(str(tid), []).append([t, e, n, u])
+    else:
+        for r in store.track_states(t0 - TRAIL_S, t0):
+            tid = int(r["track_id"])
+            if tid in wanted:
+                e, n, u = r["enu_m"][:3]
+                out.setdefault(str(tid), []).append([float(r["t"]), e, n, u])
     return {k: v[-TRAIL_POINTS:] for k, v in out.items()}
 
 

@@ -81,6 +81,10 @@ class EventStore(Protocol):
     def track_states(self, t_from: float, t_to: float) -> list[Record]:
         """Every track record with ``t_from <= t <= t_to``, by time then track id."""
 
+    def track_positions(self, t_from: float, t_to: float) -> list[tuple[float, int, float,
+                                                                      float, float]]:
+        """``(t, track_id, e, n, u)`` of the same records, read without decoding them."""
+
     def prune(self, before_t: float) -> int:
         """Delete ticks, track states, swarms, health and measurements before
         ``before_t`` (alerts and acks are kept forever); the rows deleted."""

@@ -451,6 +451,23 @@ class SqlStore:
                            " ORDER BY t, track_id", (float(t_from), float(t_to)))
         return [loads(r[0]) for r in rows]
 
+    _POSITION_SQL: ClassVar[dict[str, str]] = {
+        "sqlite": "json_extract(record, '$.enu_m[0]'), json_extract(record, '$.enu_m[1]'),"
+                  " json_extract(record, '$.enu_m[2]')",
+        "postgresql": "(record::json->'enu_m'->>0)::float8, (record::json->'enu_m'->>1)::float8,"
+                      " (record::json->'enu_m'->>2)::float8",
+    }
+
+    def track_positions(self, t_from: float, t_to: float) -> list[tuple[float, int, float,
+                                                                      float, float]]:
+        """``(t, track_id, e, n, u)`` of every track record with ``t_from <= t <= t_to``,
+        by time then track id: the positions alone, read by the database from the
+        stored JSON (trails for a replayed picture without decoding whole records)."""
+        rows = self._query(f"SELECT t, track_id, {self._POSITION_SQL[self.dialect]}"
+                           " FROM track_states WHERE t >= ? AND t <= ? ORDER BY t, track_id",
+                           (float(t_from), float(t_to)))
+        return [(float(t), int(i), float(e), float(n), float(u)) for t, i, e, n, u in rows]
+
     def snapshot_at(self, t: float) -> Snapshot | None:
         t0 = self._tick_at(t)
         if t0 is None:
