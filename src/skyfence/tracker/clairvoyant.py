@@ -67,7 +67,6 @@ from skyfence.tracker.base import (
     MeasurementModel,
     ObjectArray,
 )
-from skyfence.tracker.constraint import truncate_height
 from skyfence.tracker.gating import pair_statistics
 from skyfence.tracker.measurement import RadarPolar
 from skyfence.tracker.params import TrackerParams
@@ -121,7 +120,10 @@ class ClairvoyantTracker(BankPredictor):
             manager.record_opportunities(self.bank, spec.covers(self.bank.x), hit, miss_score)
         new = np.flatnonzero(first & np.fromiter((i not in row_of for i in ids), dtype=np.bool_,
                                                  count=ids.shape[0]))
+        before = len(self.bank)
         born = self._initiate(scan, spec, new, ids)
+        # the ground constraint on what this scan updated or started only (Tracker too)
+        self._constrain(np.concatenate((np.flatnonzero(hit), np.arange(before, len(self.bank)))))
         self._manage(confirmed_before)
         return StepResult(int(hit.sum()), born, int((~usable).sum()))
 
@@ -181,12 +183,8 @@ class ClairvoyantTracker(BankPredictor):
         return n
 
     def _manage(self, confirmed_before: int) -> None:
-        """Ground constraint, confirmation, deletion (see module doc)."""
+        """Confirmation, deletion (see module doc)."""
         p, bank = self.params, self.bank
-        if p.ground_floor_m is not None and self._imm is None:
-            truncate_height(bank.x, bank.P, p.ground_floor_m)
-        elif p.ground_floor_m is not None:  # every mode, then their combination
-            imm.truncate_modes(bank, p.ground_floor_m)
         bank.record_trail(np.flatnonzero(bank.t_update_s == self.t_s), self.t_s)
         if self.confirm == "tracker":
             manager.confirm(bank, p)

@@ -336,21 +336,19 @@ def restart_rows(bank: TrackBank, rows: IntArray, initial_prob: FloatArray) -> N
     bank.mode_P[rows] = bank.P[rows, None, :, :]
 
 
-def truncate_modes(bank: TrackBank, floor_m: float) -> None:
-    """The ground constraint (constraint.py) on every mode of the tracks whose modes
-    reach below ``floor_m``; their ``x, P`` are then recombined (in place)."""
-    sigma = np.sqrt(np.maximum(bank.mode_P[:, :, _UP, _UP], 1e-12))
-    low = (floor_m - bank.mode_x[:, :, _UP]) / sigma > _NEGLIGIBLE
-    flat = np.flatnonzero(low)  # (track, mode) pairs that reach below the floor
-    if flat.size == 0:
+def truncate_modes(bank: TrackBank, floor_m: float, rows: IntArray | None = None) -> None:
+    """The ground constraint (constraint.py) on every mode of the tracks ``rows``
+    (distinct; default every track) whose modes reach below ``floor_m``; their
+    ``x, P`` are then recombined (in place)."""
+    rows = np.arange(len(bank)) if rows is None else rows
+    sigma = np.sqrt(np.maximum(bank.mode_P[rows, :, _UP, _UP], 1e-12))
+    low = (floor_m - bank.mode_x[rows, :, _UP]) / sigma > _NEGLIGIBLE
+    track, mode = np.nonzero(low)  # (track, mode) pairs that reach below the floor
+    if track.size == 0:
         return
-    n, m = low.shape
-    bank.mode_x = np.ascontiguousarray(bank.mode_x)  # (they are: then no copy) so that
-    bank.mode_P = np.ascontiguousarray(bank.mode_P)  # the flat shapes below are views
-    mode_x = bank.mode_x.reshape(n * m, STATE_DIM)
-    mode_P = bank.mode_P.reshape(n * m, STATE_DIM, STATE_DIM)
-    x, P = truncate_height(mode_x[flat], mode_P[flat], floor_m)
-    mode_x[flat], mode_P[flat] = x, P
-    rows = np.flatnonzero(low.any(axis=1))
-    bank.x[rows], bank.P[rows] = combine(bank.mode_prob[rows], bank.mode_x[rows],
-                                         bank.mode_P[rows])
+    track = rows[track]
+    x, P = truncate_height(bank.mode_x[track, mode], bank.mode_P[track, mode], floor_m)
+    bank.mode_x[track, mode], bank.mode_P[track, mode] = x, P
+    low_rows = np.unique(track)
+    bank.x[low_rows], bank.P[low_rows] = combine(bank.mode_prob[low_rows], bank.mode_x[low_rows],
+                                                 bank.mode_P[low_rows])

@@ -25,7 +25,7 @@ from skyfence.tracker.base import (
     MeasurementModel,
     ObjectArray,
 )
-from skyfence.tracker.constraint import truncate_height
+from skyfence.tracker.constraint import _UP, truncate_height
 from skyfence.tracker.diagnostics import UpdateEvent, UpdateHook
 from skyfence.tracker.gating import Hypotheses, gate, gate_threshold, pair_statistics
 from skyfence.tracker.measurement import RadarPolar
@@ -98,6 +98,38 @@ class BankPredictor:
         else:
             imm.predict_bank(bank, dt, self._imm)
 
+    def _constrain(self, rows: IntArray) -> None:
+        """The ground constraint (constraint.py; every IMM mode, then their combination)
+        on tracks ``rows`` (distinct), those a report has just updated or started,
+        and on any track whose predicted height has fallen below the floor.
+
+        Not on the other tracks. The filter keeps a Gaussian, so the constraint is
+        "truncate, then match moments", and the matched N(μ', σ'²) has mass below
+        the floor again. Truncating it again with nothing new (a scan of a sensor
+        that does not see the track, another sensor's scan at the same instant)
+        conditions on ``u ≥ floor`` a second time: exact conditioning is
+        idempotent (p(x | A, A) = p(x | A)), the moment-matched one is not, and
+        every repetition raises μ and shrinks σ. At σ ≈ 150 m (radar elevation at
+        8–10 km) that ratchet lifted night-swarm's far tracks by 9–20 m. A predicted
+        *mean* below the floor is another matter: every truncated Gaussian has
+        μ' = μ + σ λ(α) > floor (the inverse Mills ratio λ(α) > α), so only the
+        motion (a descending velocity, coasting) can have put it there, and the
+        floor at the new time is then information the last truncation did not
+        hold. That rule fires at most once per instant (the result's mean is
+        above the floor). The truncation's own test, α > −6, would not do as the
+        trigger: it holds for every low far track and would restore the ratchet."""
+        floor = self.params.ground_floor_m
+        if floor is None:
+            return
+        bank = self.bank
+        rows = np.union1d(rows, np.flatnonzero(bank.x[:, _UP] < floor))
+        if rows.size == 0:
+            return
+        if self._imm is None:
+            bank.x[rows], bank.P[rows] = truncate_height(bank.x[rows], bank.P[rows], floor)
+        else:
+            imm.truncate_modes(bank, floor, rows)
+
 
 class Tracker(BankPredictor):
     """Multi-sensor GNN/EKF tracker over a track bank (see module doc)."""
@@ -107,6 +139,7 @@ class Tracker(BankPredictor):
         p = self.params
         self._passive = PassiveInitiator(self.sensors, p) if p.passive_initiation else None
         self._coalesced: list[IntArray] = []  # ids of tracks JPDA merged into others
+        self._touched: list[IntArray] = []  # rows a report updated this scan (_constrain)
         self._reacquire = manager.Reacquirer(p) if p.reacquire else None
         self.on_update: UpdateHook | None = None  # diagnostics.py: sees each GNN update
 
@@ -129,9 +162,13 @@ class Tracker(BankPredictor):
             hit[tracks] = True
             spare[batch.rows[free]] = True
         self._record_opportunities(spec, hit)
+        before = len(self.bank)
         born = self._initiate(scan, spec, spare)
         born += self._triangulate(scan, spec, hit, spare)
-        self._manage(confirmed_before)
+        self._touched.append(np.arange(before, len(self.bank)))  # births
+        touched = np.unique(np.concatenate(self._touched))
+        self._touched.clear()
+        self._manage(confirmed_before, touched)
         return StepResult(int(hit.sum()), born, rejected)
 
     def coast(self, t_s: float) -> None:
@@ -140,7 +177,7 @@ class Tracker(BankPredictor):
         out of sequence."""
         if t_s > self.t_s:
             self.predict(t_s)
-            self._manage(int(self.bank.confirmed.sum()))
+            self._manage(int(self.bank.confirmed.sum()), _empty_int())
 
     # ------------------------------------------------------------------ parts
     def _batches(self, scan: Detections) -> tuple[list[Batch], int]:
@@ -228,6 +265,7 @@ class Tracker(BankPredictor):
             full = scan.z[batch.rows[meas[reinit]]]
             x[reinit], P[reinit], _ = initiator.initial_states(full, spec, self.params)
         bank.x[tracks], bank.P[tracks] = x, P
+        self._touched.append(tracks)
         if self._imm is not None and reinit.any():
             imm.restart_rows(bank, tracks[reinit], self._imm.initial_prob)
         manager.record_hits(bank, tracks, self.t_s, math.log(pd) + loglik - math.log(lam))
@@ -282,6 +320,7 @@ class Tracker(BankPredictor):
                     beta: FloatArray, beta0: FloatArray, pd: float, lam: float) -> None:
         """The PDA update of the bank's states (with an IMM: of every mode's, IMM-PDA)."""
         bank = self.bank
+        self._touched.append(hyp.track)  # every gated track: the PDA moved its state
         if self._imm is None:
             bank.x, bank.P = jpda.pda_update(bank.x, bank.P, z, model, hyp.track, hyp.meas,
                                              beta, beta0)
@@ -307,14 +346,12 @@ class Tracker(BankPredictor):
         evidence.add_kinematics(bank.class_loglik, bank.t_kinematics_s, rows, self.t_s,
                                 bank.x, bank.P, agility, self.params.evidence)
 
-    def _manage(self, confirmed_before: int) -> None:
-        """Ground constraint, trail (bank.py), confirmation, deletion (and merging when
+    def _manage(self, confirmed_before: int, touched: IntArray) -> None:
+        """Ground constraint on the tracks ``touched`` (updated or started by this scan;
+        see _constrain), trail (bank.py), confirmation, deletion (and merging when
         enabled)."""
         p = self.params
-        if p.ground_floor_m is not None and self._imm is None:
-            truncate_height(self.bank.x, self.bank.P, p.ground_floor_m)
-        elif p.ground_floor_m is not None:  # every mode, then their combination
-            imm.truncate_modes(self.bank, p.ground_floor_m)
+        self._constrain(touched)
         updated = np.flatnonzero(self.bank.t_update_s == self.t_s)
         self.bank.record_trail(updated, self.t_s)
         self._kinematic_evidence(updated)
