@@ -118,7 +118,7 @@ def test_following_the_hub_sends_every_published_tick_until_stop() -> None:
         sender.close()
         rx.close()
     assert times == ["2025-11-22T00:00:10.000Z", "2025-11-22T00:00:11.000Z"]
-    assert sender.sent == 2
+    assert sender.out.sent == 2
 
 
 def test_cot_times_are_iso_utc_with_milliseconds() -> None:

@@ -48,16 +48,15 @@ for the people watching, never a command to anything.
 from __future__ import annotations
 
 import math
-import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from ipaddress import ip_address
 from typing import Any
 
 import pymap3d
 
+from skyfence.formats.udp_out import UdpOut
 from skyfence.live.hub import Snapshot
 
 DEFAULT_PORT = 6969  # the TAK "SA" multicast group 239.2.3.1:6969 listens here
@@ -201,27 +200,14 @@ class CotSender:
                  host: str = "239.2.3.1", port: int = DEFAULT_PORT, site: str = "site",
                  settings: CotSettings | None = None, ttl: int = 1) -> None:
         self.origin, self.epoch_utc_s = origin, epoch_utc_s
-        self.address = (host, port)
         self.site = site
         self.settings = settings or CotSettings()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        if ip_address(host).is_multicast:
-            self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ttl)
-        self.sent = 0
-        self.errors = 0
+        self.out = UdpOut(host, port, ttl)
 
     def send(self, snapshot: Snapshot) -> int:
         """Send this tick's events; how many went (a send error is counted, not raised)."""
-        count = 0
-        for event in snapshot_events(snapshot, self.origin, self.epoch_utc_s, self.site,
-                                     self.settings):
-            try:
-                self.sock.sendto(event, self.address)
-                count += 1
-            except OSError:
-                self.errors += 1
-        self.sent += count
-        return count
+        return self.out.send_all(snapshot_events(snapshot, self.origin, self.epoch_utc_s,
+                                                 self.site, self.settings))
 
     def close(self) -> None:
-        self.sock.close()
+        self.out.close()

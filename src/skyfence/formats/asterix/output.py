@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import json
 import math
-import socket
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -56,6 +54,7 @@ from skyfence.formats.asterix.cat062 import (
     encode_record,
 )
 from skyfence.formats.asterix.fields import SECONDS_PER_DAY
+from skyfence.formats.udp_out import UdpOut
 from skyfence.scenario.model import Origin
 
 ALTITUDE_SOURCE_TRIANGULATION = 3
@@ -240,32 +239,16 @@ class Cat062Sender:
             origin = Origin(lat=origin[0], lon=origin[1], alt_m=origin[2])
         settings = OutputSettings(sac=sac, sic=sic, service_id=service_id, simulated=simulated)
         self.writer = Cat062Writer(origin, settings, epoch_utc_s)
-        self.address = (host, port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        if ip_address(host).is_multicast:
-            self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ttl)
-        self.sent = 0
-        self.errors = 0
+        self.out = UdpOut(host, port, ttl)
 
     def send(self, snapshot: TrackSnapshot) -> int:
         """Send this tick's tracks (and the last message of tracks gone); datagrams sent."""
         lines = [{**track, "t": snapshot.t_s} for track in snapshot.tracks.values()]
-        return self._send(self.writer.tick(lines))
-
-    def _send(self, datagrams: list[bytes]) -> int:
-        count = 0
-        for datagram in datagrams:
-            try:
-                self.sock.sendto(datagram, self.address)
-                count += 1
-            except OSError:
-                self.errors += 1
-        self.sent += count
-        return count
+        return self.out.send_all(self.writer.tick(lines))
 
     def close(self) -> None:
         """Send the last message of every open track, then close the socket."""
         try:
-            self._send(self.writer.finish())
+            self.out.send_all(self.writer.finish())
         finally:
-            self.sock.close()
+            self.out.close()
