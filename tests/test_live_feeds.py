@@ -188,10 +188,17 @@ def test_live_feeds_in_and_out(tmp_path: Path) -> None:
     assert feeds["asterix"]["rejected"] == 0
 
 
-def test_a_sapient_node_s_own_status_shows_in_sensor_health(tmp_path: Path) -> None:
+@pytest.mark.parametrize("failed", [False, True], ids=["ok", "error"])
+def test_a_sapient_node_s_own_status_shows_in_sensor_health(tmp_path: Path,
+                                                            failed: bool) -> None:
     """A node's StatusReport reaches the picture: the mapped sensor's health record
-    carries what the node said (``reported``), stored with every tick."""
+    carries what the node said (``reported``), stored with every tick; a node that
+    says it has failed raises a sensor alert."""
     from skyfence.formats.sapient import framing, samples
+    from skyfence.formats.sapient.proto.sapient_msg.bsi_flex_335_v2_0 import status_report_pb2
+
+    system = (status_report_pb2.StatusReport.SYSTEM_ERROR if failed
+              else status_report_pb2.StatusReport.SYSTEM_OK)
     from skyfence.live.service import LiveService, LiveSettings
     from skyfence.scenario import load_scenario
 
@@ -216,7 +223,8 @@ def test_a_sapient_node_s_own_status_shows_in_sensor_health(tmp_path: Path) -> N
             time.sleep(0.05)
         with sock:
             sock.sendall(framing.frame(samples.registration(samples.NODE_ID, time.time())))
-            sock.sendall(framing.frame(samples.status(samples.NODE_ID, time.time())))
+            sock.sendall(framing.frame(samples.status(samples.NODE_ID, time.time(),
+                                                      system=system)))
             for k in range(6):
                 sock.sendall(framing.frame(samples.range_bearing(
                     samples.NODE_ID, time.time(), 1500.0 - 10 * k, 45.0,
@@ -233,9 +241,14 @@ def test_a_sapient_node_s_own_status_shows_in_sensor_health(tmp_path: Path) -> N
         last = store.last_tick_t()
         assert last is not None
         health = {h["sensor"]: h for h in store.health_at(last)}
+        alerts = [a for a in store.alerts() if a["kind"] == "sensor_unhealthy"]
     reported = health["radar-1"]["reported"]
-    assert reported["node_id"] == samples.NODE_ID and reported["system"] == "ok"
+    assert reported["node_id"] == samples.NODE_ID
+    assert reported["system"] == ("error" if failed else "ok")
     assert reported["detections"] >= 4
+    assert health["radar-1"]["fault"] is failed
+    faults = [a for a in alerts if "reports a fault" in a["reason"]]
+    assert [a["sensor"] for a in faults] == (["radar-1"] if failed else [])
     feed = summary["feeds"][0]
     assert feed["measurements"] >= 4 and feed["rejected"] == 0
 

@@ -65,6 +65,7 @@ class SensorHealthOut(_Record):
     sensor: str
     silent: bool
     low_rate: bool
+    fault: bool = False  # the sensor says it has failed (its own status message)
     recent_count: int | None = None
     expected_count: float | None = None
 

@@ -69,7 +69,7 @@ def health(state: State) -> ServiceHealth:
         tracks=len(snap.tracks) if snap else 0, swarms=len(snap.swarms) if snap else 0,
         alerts_active=sum(a.get("t_end") is None for a in alerts), alerts=len(alerts),
         unhealthy_sensors=sorted(h["sensor"] for h in (snap.health.values() if snap else ())
-                                 if h.get("silent") or h.get("low_rate")),
+                                 if h.get("silent") or h.get("low_rate") or h.get("fault")),
         subscribers=hub.subscribers, dropped_subscribers=hub.dropped_subscribers,
         rejected_requests=state.rejected, history=state.history is not None)
 

@@ -663,7 +663,9 @@ class AlertEngine:
     def _sensor_alert(self, alert_id: str, key: int, h: SensorHealth) -> Alert:
         name = self._sensor_names[key]
         i = h.sensor_id.index(name)
-        if h.silent[i]:
+        if h.reported_fault is not None and h.reported_fault[i]:
+            reason = f"sensor {name} reports a fault (its own status message)"
+        elif h.silent[i]:
             reason = f"sensor {name} silent for {h.silent_for_s[i]:.0f} s"
         else:
             reason = (f"sensor {name} reported {h.recent_count[i]} detections in the last "

@@ -18,7 +18,7 @@ cooperative trust (trust.py) → zones (predicted entry, zones.py) → swarms
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -127,9 +127,11 @@ class Assessor:
             params=self.params.health)
         self.last_health: SensorHealth | None = None  # the latest tick's, for the live picture
 
-    def assess(self, t_s: float, bank: TrackBank, reports: IntArray) -> TickAssessment:
+    def assess(self, t_s: float, bank: TrackBank, reports: IntArray,
+               reported_faults: Collection[str] = ()) -> TickAssessment:
         """The tick at ``t_s``: ``bank`` the confirmed tracks predicted to it,
-        ``reports`` (len(specs),) the reports of each sensor since the last tick."""
+        ``reports`` (len(specs),) the reports of each sensor since the last tick,
+        ``reported_faults`` the sensors that say they have failed (a sensor alert)."""
         prob = bank.class_probabilities(self.evidence_params)
         best = np.argmax(prob, axis=1) if len(bank) else np.zeros(0, dtype=np.int64)
         cooperative = bank.has_identity()
@@ -150,6 +152,8 @@ class Assessor:
             suspect=trust.suspect, inside_zone=zones.inside,
             entry_time_s=zones.time_to_enter_s, swarm_id=swarms.swarm_of_track)
         self.last_health = self.health.observe(t_s, reports)
+        if reported_faults:
+            self.last_health = self.last_health.with_reported_faults(reported_faults)
         changes = self.alerts.update(t_s, conditions, self.last_health)
         return TickAssessment(t_s, prob, np.asarray(best, dtype=np.int64), trust, threat.score,
                               swarms.swarm_of_track, swarms, changes.started, zones)

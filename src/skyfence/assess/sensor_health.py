@@ -46,8 +46,8 @@ Rate drop (a one-sided Poisson test)
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -83,11 +83,21 @@ class SensorHealth:
     recent_count: IntArray  # detections in the window
     expected_count: FloatArray  # lambda: long-run rate x window seconds
     window_s: FloatArray  # seconds of ticks in the window
+    # the sensor says it has failed (SAPIENT StatusReport error, ASTERIX CAT034 NOGO):
+    # set by the caller from what the sensors report (with_reported_faults)
+    reported_fault: BoolArray | None = None
 
     @property
     def unhealthy(self) -> BoolArray:
         bad: BoolArray = self.silent | self.low_rate
+        if self.reported_fault is not None:
+            bad = bad | self.reported_fault
         return bad
+
+    def with_reported_faults(self, faulty: Collection[str]) -> SensorHealth:
+        """These facts with ``reported_fault`` set for the sensors in ``faulty``."""
+        flags = np.array([s in faulty for s in self.sensor_id], dtype=bool)
+        return replace(self, reported_fault=flags)
 
     @staticmethod
     def healthy(sensor_id: Sequence[str]) -> SensorHealth:

@@ -291,13 +291,15 @@ class LiveEngine:
 
     def _tick(self, t_s: float) -> Tick:
         bank = self.tracker.confirmed_at(t_s)
+        reported = {} if self.reported_health is None else dict(self.reported_health())
+        faults = {s for s, r in reported.items() if r.get("system") == "error"}
         with self._lock:
-            assessed = self.assessor.assess(t_s, bank, self._reports)
+            assessed = self.assessor.assess(t_s, bank, self._reports, faults)
             ended = self.assessor.pop_ended()
             active = self.assessor.alerts.active()
         self._reports[:] = 0
         snapshot = Snapshot(t_s, self._tracks(t_s, bank, assessed), _swarms(assessed),
-                            _alerts(active, ended), self._health(), _trails(bank))
+                            _alerts(active, ended), self._health(reported), _trails(bank))
         lines, self._lines = self._lines, []
         self.latest = snapshot
         self.ticks += 1
@@ -324,13 +326,15 @@ class LiveEngine:
             row["operator_enu_m"] = operator[i]
         return {row["track_id"]: row for row in rows}
 
-    def _health(self) -> dict[str, Record]:
+    def _health(self, reported: Mapping[str, Record]) -> dict[str, Record]:
+        """Each sensor's health record; ``reported``: what sensors say of themselves."""
         h = self.assessor.last_health
         if h is None:
             return {}
-        reported = {} if self.reported_health is None else self.reported_health()
+        fault = (h.reported_fault if h.reported_fault is not None
+                 else np.zeros(len(h.sensor_id), dtype=bool))
         return {s: {"sensor": s, "silent": bool(h.silent[i]), "low_rate": bool(h.low_rate[i]),
-                    "recent_count": int(h.recent_count[i]),
+                    "fault": bool(fault[i]), "recent_count": int(h.recent_count[i]),
                     "expected_count": round(float(h.expected_count[i]), 2),
                     **({"reported": reported[s]} if s in reported else {})}
                 for i, s in enumerate(h.sensor_id)}

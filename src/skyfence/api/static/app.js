@@ -322,7 +322,7 @@
       const p = s.position_enu_m || [0, 0];
       const [x, y] = toScreen(p[0], p[1]);
       const h = pic.health.get(s.id) || s.health;
-      const bad = h && (h.silent || h.low_rate);
+      const bad = h && (h.silent || h.low_rate || h.fault);
       ctx.fillStyle = bad ? "#ff6b6b" : "#c9d1d9";
       ctx.strokeStyle = "#0d1117";
       ctx.beginPath();
@@ -332,7 +332,8 @@
       ctx.beginPath();
       ctx.moveTo(x - 4, y + 4); ctx.lineTo(x, y - 4); ctx.lineTo(x + 4, y + 4);
       ctx.stroke();
-      ctx.fillText(s.id + (bad ? (h.silent ? " (silent)" : " (low rate)") : ""), x + 6, y + 3);
+      const why = !bad ? "" : h.fault ? " (fault)" : h.silent ? " (silent)" : " (low rate)";
+      ctx.fillText(s.id + why, x + 6, y + 3);
     }
   }
 
