@@ -111,7 +111,48 @@ def test_user_errors_exit_2_naming_the_problem(tmp_path: Path,
          "a1 is a adsb sensor"),
         (["ingest", str(capture), "--format", "remoteid-pcap"], "no remote_id sensor"),
     ]
+    junk = tmp_path / "junk.pcap"
+    junk.write_bytes(bytes(range(256)) * 4)
+    site_rid = write_site(tmp_path, 45.0, 7.0, **{"rid": {"type": "remote_id"}})
+    capsys.readouterr()
+    assert main(["ingest", str(junk), "--format", "remoteid-pcap", "--site", str(site_rid),
+                 "--out", str(tmp_path / "o.jsonl")]) == 2
+    assert "junk.pcap: not a pcap or pcapng file" in capsys.readouterr().err
+    site = write_site(tmp_path, 45.0, 7.0, **{"r1": {"type": "radar"}, "r2": {"type": "radar"},
+                                              "a1": {"type": "adsb"}})
     for argv, words in cases:
         capsys.readouterr()
         assert main([*argv, "--site", str(site), "--out", str(tmp_path / "o.jsonl")]) == 2
         assert words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["remoteid-pcap", "asterix-pcap", "adsb-beast"])
+def test_corrupt_captures_never_crash_and_keep_what_was_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    """Real captures cut short and with bytes overwritten (seeded): every run ends
+    with exit 0 (what could be read, the rest counted) or 2 (a clear message)."""
+    import random
+
+    pytest.importorskip("pyModeS")
+    rng = random.Random(11)
+    source = {"remoteid-pcap": "droneid_bkerler_pcaps/dji_air3.pcapng",
+              "asterix-pcap": "asterix_croatiacontrol/cat_034_048.pcap",
+              "adsb-beast": "traffic_samples/sample_dump1090.bin"}[fmt]
+    data = realdata(source).read_bytes()
+    site = write_site(tmp_path, 43.6, 1.36, **{"a": {"type": "adsb"}, "r": {"type": "radar"},
+                                               "rid": {"type": "remote_id"}})
+    for k in range(12):
+        bad = bytearray(data[: rng.randrange(30, len(data))] if k % 2 == 0 else data)
+        for _ in range(rng.randrange(1, 40)):
+            bad[rng.randrange(24, len(bad))] = rng.randrange(256)
+        capture = tmp_path / f"bad{k}.bin"
+        capture.write_bytes(bytes(bad))
+        capsys.readouterr()
+        rc = main(["ingest", str(capture), "--format", fmt, "--site", str(site),
+                   "--out", str(tmp_path / "o.jsonl")])
+        out, err = capsys.readouterr()
+        assert rc in (0, 2), err
+        if rc == 2:
+            assert str(capture) in err
+        else:
+            assert json.loads(out)["measurements"] == len(lines(tmp_path / "o.jsonl"))

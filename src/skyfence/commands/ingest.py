@@ -20,7 +20,7 @@ import msgspec
 
 from skyfence.errors import UserError
 from skyfence.formats.adsb import Framing
-from skyfence.formats.errors import Rejections
+from skyfence.formats.errors import DecodeError, Rejections
 from skyfence.scenario import Scenario, load_scenario
 
 Ingest = Callable[[Path, Scenario, str, float | None, Rejections, argparse.Namespace],
@@ -142,11 +142,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     count, t_first, t_last = 0, None, None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "wb") as out:
-        for record in reader(args.capture, site, sensor, args.epoch_utc, rejections, args):
-            out.write(encoder.encode(record) + b"\n")
-            count += 1
-            t_first = record["t"] if t_first is None else t_first
-            t_last = record["t"]
+        try:
+            for record in reader(args.capture, site, sensor, args.epoch_utc, rejections, args):
+                out.write(encoder.encode(record) + b"\n")
+                count += 1
+                t_first = record["t"] if t_first is None else t_first
+                t_last = record["t"]
+        except DecodeError as exc:  # the file as a whole cannot be read (not a capture)
+            raise UserError(f"{args.capture}: {exc} (is it a {args.format} capture?)") from None
     summary = {"format": args.format, "sensor": sensor, "measurements": count,
                "t_first": t_first, "t_last": t_last, **rejections.summary()}
     print(f"skyfence ingest: {count} measurements from {args.capture} "

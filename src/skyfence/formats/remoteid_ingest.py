@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -325,8 +326,11 @@ def to_measurements(results: Iterable[RemoteIdFix], site: Scenario, sensor_id: s
 
 
 # ------------------------------------------------------------------ files
-def read_capture(path: str | Path) -> tuple[int, Iterator[tuple[float, bytes]]]:
-    """(link type, (timestamp UTC s, frame) records) of a pcap or pcapng file."""
+def read_capture(path: str | Path, rejections: Rejections | None = None
+                 ) -> tuple[int, Iterator[tuple[float, bytes]]]:
+    """(link type, (timestamp UTC s, frame) records) of a pcap or pcapng file. A file
+    cut short or corrupt part-way ends the records there, counted in ``rejections``
+    ("truncated or corrupt capture"): what was read before stands."""
     handle = open(path, "rb")  # noqa: SIM115 - closed by the generator
     magic = handle.read(4)
     handle.seek(0)
@@ -339,8 +343,13 @@ def read_capture(path: str | Path) -> tuple[int, Iterator[tuple[float, bytes]]]:
 
     def records() -> Iterator[tuple[float, bytes]]:
         with handle:
-            for ts, buf in reader:
-                yield float(ts), bytes(buf)
+            try:
+                for ts, buf in reader:
+                    yield float(ts), bytes(buf)
+            except (dpkt.Error, ValueError, struct.error) as error:
+                if rejections is not None:
+                    rejections.add(DecodeError("truncated or corrupt capture",
+                                               f"{type(error).__name__} {error}"), str(path))
 
     return int(reader.datalink()), records()
 
@@ -356,8 +365,12 @@ def ingest_file(path: str | Path, site: Scenario, sensor_id: str,
     """
     del site
     rejections = rejections if rejections is not None else Rejections()
-    link, records = read_capture(path)
-    decoder = RemoteIdDecoder(link, max_clock_offset_s=max_clock_offset_s, rejections=rejections)
+    link, records = read_capture(path, rejections)
+    try:
+        decoder = RemoteIdDecoder(link, max_clock_offset_s=max_clock_offset_s,
+                                  rejections=rejections)
+    except ValueError as error:
+        raise DecodeError("unsupported capture link type", str(error)) from None
     pending: list[tuple[float, int, dict[str, Any]]] = []
     serial = 0
     for rx_utc_s, frame in records:

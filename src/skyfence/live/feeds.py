@@ -168,7 +168,12 @@ class LiveFeeds:
         if feed.format == "remoteid":
             from skyfence.formats import remoteid
 
-            decoder = remoteid.RemoteIdDecoder(feed.link, rejections=rejections)
+            try:
+                decoder = remoteid.RemoteIdDecoder(feed.link, rejections=rejections)
+            except ValueError as exc:
+                from skyfence.errors import UserError
+
+                raise UserError(f"site file: a remoteid source's link: {exc}") from None
             return lambda data, rx, peer: remoteid.to_measurements(
                 decoder.feed(data, rx, peer), site, sensor, epoch)
         from skyfence.formats.asterix.cat034 import Cat034Message
