@@ -295,3 +295,34 @@ def test_remote_id_frames_over_udp_become_a_track(tmp_path: Path) -> None:
         assert last is not None
         tracks = store.tracks_at(last)
     assert [t["cooperative_id"] for t in tracks] == ["1581F6N8A23B2ML3Y3KR"]
+
+
+def test_outputs_of_a_simulated_run_are_stamped_now(tmp_path: Path) -> None:
+    """With the simulator as source, outputs still go out, stamped with the time they
+    are sent (the epoch is the run's start), not with the simulator's t from midnight."""
+    from datetime import datetime
+
+    from skyfence.live.service import LiveService, LiveSettings
+    from skyfence.scenario import load_scenario
+
+    cot = udp_socket()
+    site_file = tmp_path / "site.yaml"
+    site_file.write_text(yaml.safe_dump({
+        "name": "sim-out", "duration_s": 8,
+        "site": {"origin": {"lat": 51.0, "lon": -1.0, "alt_m": 40.0}},
+        "sensors": [{"id": "adsb-1", "type": "adsb", "position_enu_m": [0, 0, 10]}],
+        "targets": [{"type": "aircraft", "icao": "abc123",
+                     "waypoints_enu_m": [[-3000, 1000, 900], [3000, 1000, 900]]}],
+        "outputs": [{"format": "cot", "host": "127.0.0.1", "port": cot.getsockname()[1]}]}))
+    service = LiveService(LiveSettings(load_scenario(site_file), None,
+                                       f"sqlite:///{tmp_path / 'events.sqlite'}",
+                                       say=lambda _: None))
+    service.run()
+    stamps = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            event = ET.fromstring(cot.recv(65536))
+            stamps.append(datetime.fromisoformat(event.get("time", "").replace("Z", "+00:00")))
+    cot.close()
+    assert stamps, "no CoT event was sent"
+    assert all(abs(s.timestamp() - time.time()) < 30 for s in stamps), stamps

@@ -66,20 +66,22 @@ class LiveService:
         self.settings = s = settings
         self.store = open_store(s.store_url, retain_s=s.retain_s)
         self.feeds: LiveFeeds | None = None
+        self._resumed_after_s: float | None = None
+        live = s.source is None and bool(s.site.sources)  # the site's own feeds
         try:
-            if s.site.sources or s.site.outputs:
-                self.feeds = LiveFeeds(s.site, self._epoch_utc_s())
-            if s.source is None:
-                s.source = (self.feeds.source if self.feeds is not None and s.site.sources
-                            else SimulatedSource(s.site))
-            if self.feeds is not None and s.source is self.feeds.source:
-                s.pacer = Pacer(1.0)  # live data come at the speed of the world
+            if s.source is None and not live:
+                s.source = SimulatedSource(s.site)
             self.engine = LiveEngine(s.site, output_period_s=s.output_period_s,
                                      reorder_window_s=s.reorder_window_s, sink=self.store)
             self.hub = Hub(on_ack=self.engine.ack)
-            if self.feeds is not None:
-                self.engine.reported_health = self.feeds.reported_health
             config = self._resume()
+            if live or s.site.outputs:
+                self.feeds = LiveFeeds(s.site, self._epoch_utc_s(live))
+                self.engine.reported_health = self.feeds.reported_health
+            if live:
+                assert self.feeds is not None
+                s.source = self.feeds.source
+                s.pacer = Pacer(1.0)  # live data come at the speed of the world
             self._record_run()
             self.app = None if s.tokens is None else self._app(config)
         except BaseException:
@@ -87,9 +89,13 @@ class LiveService:
             raise
 
     # ------------------------------------------------------------ set-up
-    def _epoch_utc_s(self) -> float:
-        """UTC of t = 0 for live feeds: kept in the store (meta ``epoch_utc_s``) so a
-        restarted run goes on with the same clock; first set to midnight UTC today."""
+    def _epoch_utc_s(self, live: bool) -> float:
+        """UTC of t = 0. Live feeds: kept in the store (meta ``epoch_utc_s``) so a
+        restarted run goes on with the same clock; first set to midnight UTC today.
+        A simulated or recorded source (outputs only): now minus where the run
+        starts, so what the outputs send is stamped with the time it is sent (at 1×)."""
+        if not live:
+            return time.time() - (self._resumed_after_s or 0.0)
         text = self.store.get_meta("epoch_utc_s")
         if text is not None:
             return float(text)
@@ -106,6 +112,7 @@ class LiveService:
         s, store = self.settings, self.store
         resumed = resume(self.engine, store, s.warm_up_s)
         if resumed is not None:
+            self._resumed_after_s = resumed.after_s
             if hasattr(s.source, "after_s"):  # the simulator or a file: skip what is stored
                 setattr(s.source, "after_s", resumed.after_s)  # noqa: B010
             snap = store.snapshot_at(resumed.after_s)
