@@ -95,6 +95,15 @@ Items = dict[str, bytes]
 """The items of one record: name → the item's octets (structure still encoded)."""
 
 
+def source_fields(items: Items, category: int) -> dict[str, object]:
+    """``{"sac", "sic"}`` from a record's I0xx/010 (data source identifier), the item
+    every category here requires: DecodeError ("missing item I048/010") without it."""
+    source = items.get("010")
+    if source is None:
+        raise DecodeError(f"missing item I{category:03d}/010")
+    return {"sac": source[0], "sic": source[1]}
+
+
 # --------------------------------------------------------------------- blocks
 def split_blocks(data: bytes) -> Iterator[tuple[int, bytes]]:
     """(category, record octets) of each data block in ``data``, in order.

@@ -66,9 +66,9 @@ from skyfence.formats.asterix.block import (
     Repetitive,
     Uap,
     compound_parts,
+    source_fields,
 )
 from skyfence.formats.asterix.fields import signed, time_of_day_s, unsigned
-from skyfence.formats.errors import DecodeError
 
 CATEGORY = 15
 EDITION = "1.2"
@@ -132,10 +132,7 @@ class Cat015Report:
 
 def decode(items: Items) -> Cat015Report:
     """The typed report of one record's items (as read with :data:`UAP`)."""
-    source = items.get("010")
-    if source is None:
-        raise DecodeError("missing item I015/010")
-    fields: dict[str, object] = {"sac": source[0], "sic": source[1]}
+    fields = source_fields(items, 15)
     for name, item in items.items():
         reader = _READERS.get(name)
         if reader is not None:

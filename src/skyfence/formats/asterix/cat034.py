@@ -43,9 +43,9 @@ from skyfence.formats.asterix.block import (
     Repetitive,
     Uap,
     compound_parts,
+    source_fields,
 )
 from skyfence.formats.asterix.fields import NM_M, signed, time_of_day_s, unsigned
-from skyfence.formats.errors import DecodeError
 
 CATEGORY = 34
 EDITION = "1.29"
@@ -167,10 +167,7 @@ class Cat034Message:
 
 def decode(items: Items) -> Cat034Message:
     """The typed message of one record's items (as read with :data:`UAP`)."""
-    source = items.get("010")
-    if source is None:
-        raise DecodeError("missing item I034/010")
-    fields: dict[str, object] = {"sac": source[0], "sic": source[1]}
+    fields = source_fields(items, 34)
     for name, item in items.items():
         if name == "000":
             fields["message_type"] = item[0]

@@ -53,6 +53,7 @@ from skyfence.formats.asterix.block import (
     Repetitive,
     Uap,
     compound_parts,
+    source_fields,
 )
 from skyfence.formats.asterix.fields import (
     FT_M,
@@ -63,7 +64,6 @@ from skyfence.formats.asterix.fields import (
     time_of_day_s,
     unsigned,
 )
-from skyfence.formats.errors import DecodeError
 
 CATEGORY = 48
 EDITION = "1.32"
@@ -198,10 +198,7 @@ Reader = Callable[[bytes], dict[str, object]]
 
 def decode(items: Items) -> Cat048Report:
     """The typed report of one record's items (as read with :data:`UAP`)."""
-    source = items.get("010")
-    if source is None:
-        raise DecodeError("missing item I048/010")
-    fields: dict[str, object] = {"sac": source[0], "sic": source[1]}
+    fields = source_fields(items, 48)
     for name, item in items.items():
         reader = _READERS.get(name)
         if reader is not None:

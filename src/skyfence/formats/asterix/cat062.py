@@ -63,6 +63,7 @@ from skyfence.formats.asterix.block import (
     Uap,
     compound_parts,
     fspec,
+    source_fields,
 )
 from skyfence.formats.asterix.fields import (
     FT_M,
@@ -73,7 +74,6 @@ from skyfence.formats.asterix.fields import (
     to_twos,
     unsigned,
 )
-from skyfence.formats.errors import DecodeError
 
 CATEGORY = 62
 EDITION = "1.21"
@@ -161,10 +161,7 @@ class Cat062Track:
 # -------------------------------------------------------------------- decoding
 def decode(items: Items) -> Cat062Track:
     """The typed track of one record's items (as read with :data:`UAP`)."""
-    source = items.get("010")
-    if source is None:
-        raise DecodeError("missing item I062/010")
-    fields: dict[str, object] = {"sac": source[0], "sic": source[1]}
+    fields = source_fields(items, 62)
     for name, item in items.items():
         if name == "015":
             fields["service_id"] = item[0]
