@@ -7,7 +7,6 @@ from __future__ import annotations
 import queue
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from netutil import free_port
 from skyfence.demo import FastForwardPacer
 from skyfence.store import open_store
 
@@ -38,9 +38,7 @@ def _lines(stream: object, out: queue.Queue[str]) -> None:
 
 
 def test_demo_serves_the_live_picture_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "skyfence.cli", "demo", "--out", str(tmp_path / "demo"),
          "--port", str(port)],

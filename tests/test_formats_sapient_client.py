@@ -5,12 +5,12 @@ ULIDs across ticks, the Alerts, and the answer to a Task."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any
 
 import pymap3d
 import pytest
 
+from netutil import free_port
 from skyfence.errors import UserError
 from skyfence.formats.sapient import convert, framing, samples, ulid, validate
 from skyfence.formats.sapient.client import ParentLink, SapientClient
@@ -201,9 +201,7 @@ def test_a_parent_that_is_not_there_costs_ticks_not_the_service() -> None:
     from skyfence.live.feeds import ParentSender
 
     async def scenario() -> ParentSender:
-        with socket.socket() as s:  # a port with nobody listening
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()  # a port with nobody listening
         sender = ParentSender(link(), "127.0.0.1", port, retry_s=60.0)
         for snap in snapshots():
             assert await sender.send(snap) == 0

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from netutil import free_port
 from skyfence.cli import main
 from skyfence.live.engine import LiveEngine
 from skyfence.live.hub import Hub, Snapshot
@@ -241,17 +241,11 @@ def test_skyfence_run_headless(tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert opened.last_tick_t() == 5.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_skyfence_run_with_the_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tokens = tmp_path / "tokens.yaml"
     tokens.write_text("tok-view: viewer\ntok-op: {role: operator, name: alice}\n")
     code = main(["run", "--site", "night-swarm", "--duration", "5", "--speed", "1000",
-                 "--port", str(_free_port()), "--tokens", str(tokens),
+                 "--port", str(free_port()), "--tokens", str(tokens),
                  "--store", str(tmp_path / "e.sqlite")])
     assert code == 0
     out = capsys.readouterr().out

@@ -25,6 +25,7 @@ import httpx
 import pytest
 import yaml
 
+from netutil import free_port
 from skyfence.formats.adsb_framing import beast_frame, split_beast
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
@@ -32,12 +33,6 @@ DUMP1090 = REALDATA / "traffic_samples" / "sample_dump1090.bin"
 ASTERIX = REALDATA / "asterix_croatiacontrol" / "cat_034_048.pcap"
 SERVE_S = 14.0  # the capture's ADS-B positions are 4.8 - 12.7 s in
 MLAT_HZ = 12e6
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serve_beast(server: socket.socket, stop: threading.Event) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from netutil import free_port
 from skyfence.cli import main
 from skyfence.store import open_store
 
@@ -31,17 +31,11 @@ CRASH_T = 75.0  # scenario seconds; the spoofing alerts start from ~40 s
 SPEED = 15.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _crashed_run(tmp_path: Path, url: str) -> dict[str, Any]:
     """The first run, killed at CRASH_T; the alert acknowledged and the last tick seen."""
     tokens = tmp_path / "tokens.yaml"
     tokens.write_text("tok-op: {role: operator, name: alice}\n")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     child = subprocess.Popen(
         [sys.executable, "-m", "skyfence", "run", *SITE, "--speed", str(SPEED), "--port", str(port),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ import pytest
 import uvicorn
 
 from chromium import Page, expect  # skips this module without Chromium and Playwright
+from netutil import free_port
 from skyfence.api import create_app
 from skyfence.api.tokens import tokens_from
 from skyfence.demo import FastForwardPacer
@@ -50,9 +50,7 @@ class LiveServer:
         self.hub = Hub(on_ack=self.engine.ack)
         app = create_app(self.site, self.hub, tokens_from([(OPERATOR, "operator")]),
                          self.store)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
                                                     log_level="warning"))

@@ -13,7 +13,6 @@ import asyncio
 import json
 import math
 import os
-import socket
 import statistics
 import threading
 import time
@@ -25,6 +24,7 @@ import pytest
 import uvicorn
 
 from chromium import Page, expect  # skips this module without Chromium and Playwright
+from netutil import free_port
 from skyfence.api import create_app
 from skyfence.api.tokens import tokens_from
 from skyfence.live.hub import Hub, Snapshot
@@ -112,9 +112,7 @@ class Server:
         self.hub.on_ack = self.picture.ack
         tokens = tokens_from([(VIEWER, "viewer"), (OPERATOR, "operator")])
         app = create_app(SITE, self.hub, tokens)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
                                                     log_level="warning"))
