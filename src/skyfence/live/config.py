@@ -4,11 +4,11 @@ The API's ``ApiConfig`` (api/models.py) holds the alert and threat
 parameters an admin may change; :func:`assess_params` turns its JSON form
 into :class:`~skyfence.assess.engine.AssessParams` over the ones in force
 (refusing, with ``ValueError``, what the assessment would refuse, e.g. threat
-weights that do not sum to 1), and :func:`reconfigure` puts them into an
-:class:`~skyfence.assess.engine.Assessor` between two ticks
-(:meth:`LiveEngine.configure` holds the engine's lock). Alerts already active
-stay active; the new thresholds and debounce counts judge them from the next
-tick on.
+weights that do not sum to 1), and :meth:`LiveEngine.configure` puts them into
+its :class:`~skyfence.assess.engine.Assessor` between two ticks
+(:meth:`~skyfence.assess.engine.Assessor.reconfigure`, under the engine's
+lock). Alerts already active stay active; the new thresholds and debounce
+counts judge them from the next tick on.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from skyfence.assess.engine import Assessor, AssessParams
+from skyfence.assess.engine import AssessParams
 
 if TYPE_CHECKING:
     from skyfence.live.engine import LiveEngine
@@ -56,12 +56,6 @@ def assess_params(config: Mapping[str, Any], base: AssessParams) -> AssessParams
     except TypeError as exc:
         raise ValueError(str(exc)) from exc
 
-
-def reconfigure(assessor: Assessor, params: AssessParams) -> None:
-    """Put ``params`` into ``assessor`` (between ticks): the rules' thresholds, their
-    debounce counts, the zone prediction horizon and the threat weights
-    (:meth:`Assessor.reconfigure`)."""
-    assessor.reconfigure(params)
 
 
 def config_handler(engine: LiveEngine, store: MetaStore | None,

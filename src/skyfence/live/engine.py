@@ -57,7 +57,6 @@ import numpy as np
 
 from skyfence.assess.alerts import Alert
 from skyfence.assess.engine import Assessor, AssessParams, TickAssessment
-from skyfence.live.config import reconfigure
 from skyfence.live.hub import Hub, Record, Snapshot, Trails
 from skyfence.live.sources import Batch, Pacer
 from skyfence.scenario import Scenario
@@ -229,7 +228,7 @@ class LiveEngine:
         """New assessment parameters (the admin's ``PUT /api/config``), in effect from
         the next tick: applied under the lock the tick's assessment holds."""
         with self._lock:
-            reconfigure(self.assessor, params)
+            self.assessor.reconfigure(params)
             self.config_changes += 1
 
     def idle(self, now_s: float) -> list[Tick]:

@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from skyfence.formats.errors import Rejections
+from skyfence.formats.errors import DecodeError, Rejections
 from skyfence.live.hub import Hub, Snapshot, follow
 from skyfence.live.push_source import PushSource
 from skyfence.scenario import Scenario
@@ -208,8 +208,6 @@ class LiveFeeds:
             records = list(handler(data, self.clock(), peer))
         except Exception as exc:  # a decoder bug must not stop the feed
             log.exception("feed %s: decoding failed", stats.name)
-            from skyfence.formats.errors import DecodeError
-
             stats.rejections.add(DecodeError("decoder failure", repr(exc)), peer)
             return
         if records:
