@@ -47,32 +47,28 @@ class PushSource:
     def push_lines(self, t_s: float, lines: list[bytes]) -> bool:
         """Queue measurement lines of time ``t_s``; False (and counted) if the source
         is closed or ``max_queue`` groups are waiting (the engine is not keeping up)."""
-        if not lines:
-            return True
-        with self._lock:
-            if self._closed:
-                self.dropped += len(lines)
-                return False
-            try:
-                self._queue.put_nowait((t_s, lines))
-            except queue.Full:
-                self.dropped += len(lines)
-                return False
-            self.lines += len(lines)
-        return True
+        return not lines or self._put(t_s, lines)
 
     def heartbeat(self, t_s: float) -> bool:
         """Say "nothing more up to ``t_s``" (an empty batch): the engine then makes the
         ticks the clock says are due even when every sensor is silent. False if closed
         or full (a heartbeat is never needed while data wait)."""
+        return self._put(t_s, [])
+
+    def _put(self, t_s: float, lines: list[bytes]) -> bool:
+        """Queue one group unless closed or full (its lines counted as pushed or as
+        dropped); whether it was queued."""
         with self._lock:
-            if self._closed:
-                return False
-            try:
-                self._queue.put_nowait((t_s, []))
-            except queue.Full:
-                return False
-        return True
+            if not self._closed:
+                try:
+                    self._queue.put_nowait((t_s, lines))
+                except queue.Full:
+                    pass
+                else:
+                    self.lines += len(lines)
+                    return True
+            self.dropped += len(lines)
+            return False
 
     def push(self, records: Iterable[Mapping[str, Any]]) -> bool:
         """Queue measurement records (each with its ``t``), grouped by ``t``."""
